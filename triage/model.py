@@ -1,0 +1,255 @@
+"""The three-head classifier: type, complaint category and service area.
+
+One shared feature step (word and character TF-IDF, fitted in ``fit`` only)
+feeds three calibrated logistic-regression heads. Every prediction carries a
+confidence per head, a ``needs_review`` flag when a head falls below its
+threshold, and a reason: the terms that weighed most and the sentence that
+most supports the label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from triage.message import ParsedMessage
+from triage.taxonomy import CATEGORISED_TYPES, ROUTED_TYPES
+from triage.text import make_analyzer, normalise, regex_sentences, spacy_sentences
+
+HEADS = ("type", "category", "service_area")
+#: Which training examples each head learns from.
+HEAD_TYPES = {"type": None, "category": CATEGORISED_TYPES, "service_area": ROUTED_TYPES}
+DEFAULT_THRESHOLDS = {"type": 0.55, "category": 0.45, "service_area": 0.45}
+MAX_REASON_SENTENCES = 40
+
+
+@dataclass
+class Reason:
+    """Why the model said what it said."""
+
+    terms: list[str] = field(default_factory=list)
+    sentence: str = ""
+    rule: str | None = None
+
+    def __str__(self) -> str:
+        if self.rule:
+            return self.rule
+        parts = []
+        if self.terms:
+            parts.append("key terms: " + ", ".join(f'"{t}"' for t in self.terms))
+        if self.sentence:
+            parts.append(f'most telling sentence: "{self.sentence}"')
+        return "; ".join(parts)
+
+
+@dataclass
+class Suggestion:
+    """The model's suggested labels for one message."""
+
+    type: str
+    type_confidence: float
+    category: str | None
+    category_confidence: float | None
+    service_area: str | None
+    service_area_confidence: float | None
+    needs_review: bool
+    reason: Reason
+    model_version: str = ""
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["reason"] = str(self.reason)
+        data["reason_terms"] = list(self.reason.terms)
+        data["reason_sentence"] = self.reason.sentence
+        return data
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The true labels of one training or evaluation example."""
+
+    type: str
+    category: str | None = None
+    service_area: str | None = None
+
+    def head(self, name: str) -> str | None:
+        return getattr(self, name)
+
+
+class TriageModel:
+    """Shared TF-IDF features and three calibrated heads, following scikit-learn's fit/predict."""
+
+    def __init__(self, tokenizer: str = "spacy", C: float = 10.0, char_ngrams: bool = True,
+                 thresholds: dict[str, float] | None = None, sentence_splitter: str = "regex") -> None:
+        self.tokenizer = tokenizer
+        self.C = C
+        self.char_ngrams = char_ngrams
+        self.thresholds = dict(thresholds or DEFAULT_THRESHOLDS)
+        self.sentence_splitter = sentence_splitter
+        self.version = ""
+
+    # ------------------------------------------------------------ fitting ---
+
+    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer | None]:
+        words = TfidfVectorizer(analyzer=make_analyzer(self.tokenizer), sublinear_tf=True, min_df=2,
+                                max_df=0.9, dtype=np.float32)
+        chars = None
+        if self.char_ngrams:
+            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3,
+                                    max_features=60_000, preprocessor=normalise, dtype=np.float32)
+        return words, chars
+
+    def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        blocks = [self.words_.transform(texts)]
+        if self.chars_ is not None:
+            blocks.append(self.chars_.transform(texts) * 0.7)
+        return sp.hstack(blocks, format="csr")
+
+    def _head_estimator(self, n_per_class: int) -> CalibratedClassifierCV:
+        base = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
+        return CalibratedClassifierCV(base, method="sigmoid", cv=min(5, max(2, n_per_class)), ensemble=False)
+
+    def fit(self, texts: Sequence[str], labels: Sequence[Labels]) -> "TriageModel":
+        """Learn features and the three heads from texts and their labels."""
+        texts = list(texts)
+        self.words_, self.chars_ = self._vectorizers()
+        self.words_.fit(texts)
+        if self.chars_ is not None:
+            self.chars_.fit(texts)
+        features = self._features(texts)
+        self.n_word_features_ = len(self.words_.vocabulary_)
+        self.word_names_ = np.asarray(self.words_.get_feature_names_out(), dtype=object)
+        self.heads_: dict[str, CalibratedClassifierCV] = {}
+        for head in HEADS:
+            rows = [i for i, lab in enumerate(labels)
+                    if lab.head(head) is not None and (HEAD_TYPES[head] is None or lab.type in HEAD_TYPES[head])]
+            y = np.asarray([labels[i].head(head) for i in rows], dtype=object)
+            counts = np.unique(y, return_counts=True)[1]
+            estimator = self._head_estimator(int(counts.min()))
+            estimator.fit(features[rows], y)
+            self.heads_[head] = estimator
+        return self
+
+    # --------------------------------------------------------- predicting ---
+
+    def _linear(self, head: str) -> LogisticRegression:
+        return self.heads_[head].calibrated_classifiers_[0].estimator
+
+    def classes(self, head: str) -> list[str]:
+        return [str(c) for c in self.heads_[head].classes_]
+
+    def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Calibrated probabilities per head, columns in ``classes(head)`` order."""
+        features = self._features(texts)
+        return {head: est.predict_proba(features) for head, est in self.heads_.items()}
+
+    def predict_texts(self, texts: Sequence[str], with_reasons: bool = True) -> list[Suggestion]:
+        """Suggestions for already-cleaned texts."""
+        texts = list(texts)
+        if not texts:
+            return []
+        features = self._features(texts)
+        probs = {head: est.predict_proba(features) for head, est in self.heads_.items()}
+        picks = {head: probs[head].argmax(axis=1) for head in HEADS}
+        classes = {head: self.heads_[head].classes_ for head in HEADS}
+        suggestions = []
+        for i in range(len(texts)):
+            type_ = str(classes["type"][picks["type"][i]])
+            type_conf = float(probs["type"][i, picks["type"][i]])
+            category = category_conf = area = area_conf = None
+            needs_review = type_conf < self.thresholds["type"]
+            if type_ in CATEGORISED_TYPES:
+                category = str(classes["category"][picks["category"][i]])
+                category_conf = float(probs["category"][i, picks["category"][i]])
+                needs_review |= category_conf < self.thresholds["category"]
+            if type_ in ROUTED_TYPES:
+                area = str(classes["service_area"][picks["service_area"][i]])
+                area_conf = float(probs["service_area"][i, picks["service_area"][i]])
+                needs_review |= area_conf < self.thresholds["service_area"]
+            suggestions.append(Suggestion(
+                type=type_, type_confidence=round(type_conf, 4),
+                category=category, category_confidence=None if category_conf is None else round(category_conf, 4),
+                service_area=area, service_area_confidence=None if area_conf is None else round(area_conf, 4),
+                needs_review=bool(needs_review), reason=Reason(), model_version=self.version,
+            ))
+        if with_reasons:
+            self._explain(texts, features, suggestions)
+        return suggestions
+
+    def predict(self, messages: Iterable[ParsedMessage]) -> list[Suggestion]:
+        """Suggestions for parsed messages; auto-replies and bulk mail are ``other`` by rule."""
+        messages = list(messages)
+        suggestions: list[Suggestion | None] = [None] * len(messages)
+        to_model = [i for i, m in enumerate(messages) if not m.auto_reason]
+        for i, m in enumerate(messages):
+            if m.auto_reason:
+                suggestions[i] = Suggestion("other", 1.0, None, None, None, None, False,
+                                            Reason(rule=m.auto_reason), self.version)
+        predicted = self.predict_texts([messages[i].model_text for i in to_model])
+        for i, suggestion in zip(to_model, predicted):
+            suggestions[i] = suggestion
+        return [s for s in suggestions if s is not None]
+
+    # ----------------------------------------------------------- reasons ---
+
+    def _class_weights(self, head: str, label: str) -> np.ndarray:
+        linear = self._linear(head)
+        classes = list(linear.classes_)
+        coef = linear.coef_
+        if coef.shape[0] == 1:  # binary: one row, positive for classes[1]
+            row = coef[0] if label == classes[1] else -coef[0]
+        else:
+            row = coef[classes.index(label)]
+        return row
+
+    def _explain(self, texts: list[str], features: sp.csr_matrix, suggestions: list[Suggestion]) -> None:
+        """Fill in each suggestion's key terms and most supportive sentence."""
+        n_words = self.n_word_features_
+        word_part = features[:, :n_words].tocsr()
+        split = spacy_sentences if self.sentence_splitter == "spacy" else regex_sentences
+        all_sentences: list[str] = []
+        owners: list[int] = []
+        for i, text in enumerate(texts):
+            sentences = split(text)[:MAX_REASON_SENTENCES]
+            all_sentences.extend(sentences)
+            owners.extend([i] * len(sentences))
+        sentence_features = self.words_.transform(all_sentences) if all_sentences else None
+        weights_cache: dict[tuple[str, str], np.ndarray] = {}
+
+        def weights(s: Suggestion) -> np.ndarray:
+            # the label that matters most to an officer: the category for complaints, else the type
+            head, label = ("category", s.category) if s.category else ("type", s.type)
+            key = (head, label)
+            if key not in weights_cache:
+                weights_cache[key] = self._class_weights(head, label)[:n_words]
+            return weights_cache[key]
+
+        best_sentence: dict[int, tuple[float, str]] = {}
+        if sentence_features is not None:
+            for row, owner in enumerate(owners):
+                start, end = sentence_features.indptr[row], sentence_features.indptr[row + 1]
+                idx = sentence_features.indices[start:end]
+                score = float(sentence_features.data[start:end] @ weights(suggestions[owner])[idx]) if len(idx) else -1e9
+                if owner not in best_sentence or score > best_sentence[owner][0]:
+                    best_sentence[owner] = (score, all_sentences[row])
+        for i, s in enumerate(suggestions):
+            start, end = word_part.indptr[i], word_part.indptr[i + 1]
+            idx = word_part.indices[start:end]
+            terms: list[str] = []
+            if len(idx):
+                contrib = word_part.data[start:end] * weights(s)[idx]
+                order = np.argsort(-contrib)
+                for j in order[:8]:
+                    if contrib[j] <= 0 or len(terms) >= 4:
+                        break
+                    term = str(self.word_names_[idx[j]]).replace("neg_", "not ")
+                    if not any(term in t or t in term for t in terms):
+                        terms.append(term)
+            sentence = best_sentence.get(i, (0.0, ""))[1]
+            s.reason = Reason(terms=terms, sentence=sentence[:300])

@@ -1,0 +1,158 @@
+"""Text processing for the classifier: normalising, tokenising, sentences.
+
+Two tokenisers are available so they can be measured against each other
+(see the model card): spaCy's rule-based English tokenizer with lookup
+lemmas from ``spacy-lookups-data`` (no statistical model, nothing downloaded),
+and scikit-learn's plain regular-expression tokenisation.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
+_PHONE = re.compile(r"(?<!\w)(\+44\s?|0)(\d[\s-]?){9,10}(?!\w)")
+_NUMBER = re.compile(r"\b\d+([.,:/]\d+)*\b")
+_SPACE = re.compile(r"\s+")
+_NEGATORS = frozenset({"not", "no", "never", "nothing", "nobody", "cannot", "cant", "can't", "don't", "dont",
+                       "didn't", "didnt", "won't", "wont", "isn't", "isnt", "wasn't", "wasnt", "couldn't",
+                       "couldnt", "wouldn't", "wouldnt", "hasn't", "hasnt", "haven't", "havent", "none",
+                       "neither", "nor", "without", "n't", "aren't", "arent", "doesn't", "doesnt", "weren't"})
+_CLAUSE_END = frozenset({".", ",", ";", ":", "!", "?", "but", "and", "-", "(", ")", "\n"})
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n{1,}")
+_WORD = re.compile(r"(?u)\b\w[\w']*\b|[.,;:!?()-]")
+
+
+def normalise(text: str) -> str:
+    """Fold addresses, links, phone numbers and digits into placeholder words; unify quotes."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = _URL.sub(" urltoken ", text)
+    text = _EMAIL.sub(" emailtoken ", text)
+    text = _PHONE.sub(" phonetoken ", text)
+    text = _NUMBER.sub(" 0 ", text)
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+def _mark_negation(tokens: list[str]) -> list[str]:
+    """Prefix the three words after a negator with ``neg_`` ("not helpful" -> "neg_helpful")."""
+    out: list[str] = []
+    remaining = 0
+    for tok in tokens:
+        if tok in _CLAUSE_END:
+            remaining = 0
+            continue
+        if tok in _NEGATORS:
+            out.append(tok)
+            remaining = 3
+            continue
+        if remaining:
+            out.append("neg_" + tok)
+            remaining -= 1
+        else:
+            out.append(tok)
+    return out
+
+
+class PlainAnalyzer:
+    """scikit-learn style tokenisation: regular-expression words, negation marked, n-grams."""
+
+    name = "sklearn"
+
+    def __init__(self, ngram_max: int = 2) -> None:
+        self.ngram_max = ngram_max
+
+    def tokens(self, text: str) -> list[str]:
+        return _mark_negation(_WORD.findall(normalise(text)))
+
+    def __call__(self, text: str) -> list[str]:
+        return _ngrams(self.tokens(text), self.ngram_max)
+
+
+@lru_cache(maxsize=1)
+def _spacy_parts():
+    import spacy
+
+    nlp = spacy.blank("en")
+    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    table = lemmatizer.lookups.get_table("lemma_lookup")
+    return nlp, table
+
+
+class SpacyAnalyzer:
+    """spaCy's English tokenizer with lookup lemmas, negation marked, n-grams."""
+
+    name = "spacy"
+
+    def __init__(self, ngram_max: int = 2) -> None:
+        self.ngram_max = ngram_max
+        self._lemmas: dict[str, str] = {}
+
+    def __getstate__(self) -> dict:
+        return {"ngram_max": self.ngram_max}
+
+    def __setstate__(self, state: dict) -> None:
+        self.ngram_max = state["ngram_max"]
+        self._lemmas = {}
+
+    def tokens(self, text: str) -> list[str]:
+        nlp, table = _spacy_parts()
+        lemmas = self._lemmas
+        out = []
+        for tok in nlp.tokenizer(normalise(text)):
+            if tok.is_space:
+                continue
+            word = tok.text
+            lemma = lemmas.get(word)
+            if lemma is None:
+                lemma = table.get(word, word) if word.isalpha() else word
+                if len(lemmas) < 200_000:
+                    lemmas[word] = lemma
+            out.append(lemma)
+        return _mark_negation(out)
+
+    def __call__(self, text: str) -> list[str]:
+        return _ngrams(self.tokens(text), self.ngram_max)
+
+
+def _ngrams(tokens: list[str], ngram_max: int) -> list[str]:
+    words = [t for t in tokens if t[0].isalnum() or t.startswith("neg_")]
+    grams = list(words)
+    for n in range(2, ngram_max + 1):
+        grams.extend(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
+    return grams
+
+
+def make_analyzer(name: str, ngram_max: int = 2) -> PlainAnalyzer | SpacyAnalyzer:
+    """The tokeniser called ``name`` ("spacy" or "sklearn")."""
+    if name == "spacy":
+        return SpacyAnalyzer(ngram_max)
+    if name == "sklearn":
+        return PlainAnalyzer(ngram_max)
+    raise ValueError(f"unknown tokenizer {name!r} (expected 'spacy' or 'sklearn')")
+
+
+def regex_sentences(text: str) -> list[str]:
+    """Sentences by punctuation and line breaks (the plain splitter)."""
+    return [s.strip() for s in _SENTENCE.split(text) if s and len(s.strip()) > 1]
+
+
+def spacy_sentences(text: str) -> list[str]:
+    """Sentences from spaCy's rule-based sentencizer."""
+    nlp = _spacy_sentencizer()
+    out: list[str] = []
+    for block in text.split("\n"):
+        if block.strip():
+            out.extend(s.text.strip() for s in nlp(block).sents if len(s.text.strip()) > 1)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _spacy_sentencizer():
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
