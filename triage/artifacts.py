@@ -105,6 +105,13 @@ def load_verified(model_dir: Path) -> tuple[TriageModel, dict]:
     if not artifact.is_file():
         raise ArtifactError(f"{artifact}: model artifact missing; run `triage train` to rebuild it")
     actual = sha256_file(artifact)
+    if card.get("word_vectors_sha256"):
+        from triage.vectors import vectors_sha256
+
+        if vectors_sha256() != card["word_vectors_sha256"]:
+            raise ArtifactError(
+                f"{artifact}: built with other word vectors than the installed triage/data/word_vectors_50d.npz; "
+                "rebuild with `triage train`")
     if actual != card.get("artifact_sha256"):
         raise ArtifactError(
             f"{artifact}: SHA-256 {actual[:16]}... does not match the model card "

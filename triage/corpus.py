@@ -48,22 +48,27 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
-def _labels(record: dict, where: str, taxonomy: Taxonomy, require_type: bool) -> Labels:
+def _labels(record: dict, where: str, taxonomy: Taxonomy, strict: bool) -> Labels:
+    """Labels of one record. Training data (strict) must be complete and consistent;
+    evaluation data may carry any subset of the three labels, each a known name."""
     type_ = _clean(record.get("type"))
     category = _clean(record.get("category"))
     area = _clean(record.get("service_area"))
-    if type_ is None:
-        if require_type:
+    if strict:
+        if type_ is None:
             raise CorpusError(f"{where}: missing label 'type'")
+        problems = taxonomy.check(type_, category, area)
+    else:
+        problems = []
+        if type_ is not None and type_ not in taxonomy.types:
+            problems.append(f"unknown type {type_!r} (expected one of {', '.join(taxonomy.types)})")
         if category is not None and category not in taxonomy.categories:
-            raise CorpusError(f"{where}: unknown category {category!r} (expected one of {', '.join(taxonomy.categories)})")
+            problems.append(f"unknown category {category!r} (expected one of {', '.join(taxonomy.categories)})")
         if area is not None and area not in taxonomy.service_areas:
-            raise CorpusError(f"{where}: unknown service area {area!r}")
-        return Labels(type="", category=category, service_area=area)
-    problems = taxonomy.check(type_, category, area)
+            problems.append(f"unknown service area {area!r} (expected one of {', '.join(taxonomy.service_areas)})")
     if problems:
         raise CorpusError(f"{where}: {'; '.join(problems)}")
-    return Labels(type=type_, category=category, service_area=area)
+    return Labels(type=type_ or "", category=category, service_area=area)
 
 
 def read_jsonl(path: Path, taxonomy: Taxonomy, require_type: bool = True) -> list[Example]:
@@ -95,7 +100,7 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> list[Example]:
             raise CorpusError(f"{path}:1: CSV needs a 'text' column")
         for number, record in enumerate(reader, start=2):
             where = f"{path}:{number}"
-            labels = _labels(record, where, taxonomy, require_type=False)
+            labels = _labels(record, where, taxonomy, strict=False)
             examples.append(Example(str(record.get("id") or where), "chat", record["text"] or "", labels, where))
     return examples
 

@@ -1,6 +1,7 @@
 """The three-head classifier: type, complaint category and service area.
 
-One shared feature step (word and character TF-IDF, fitted in ``fit`` only)
+One shared feature step (word TF-IDF, optionally character TF-IDF, and
+sentence-level polarity from a sentiment lexicon; fitted in ``fit`` only)
 feeds three calibrated logistic-regression heads. Every prediction carries a
 confidence per head, a ``needs_review`` flag when a head falls below its
 threshold, and a reason: the terms that weighed most and the sentence that
@@ -15,14 +16,17 @@ from typing import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from triage.message import ParsedMessage
+from triage.sentiment import sentiment_matrix
+from triage.vectors import mean_vectors, vectors_sha256
 from triage.taxonomy import CATEGORISED_TYPES, ROUTED_TYPES
-from triage.text import make_analyzer, normalise, regex_sentences, spacy_sentences
+from triage.text import NgramAnalyzer, Tokenized, make_tokenizer, normalise, tokenize
 
 HEADS = ("type", "category", "service_area")
+_PLACEHOLDERS = frozenset({"0", "urltoken", "emailtoken", "phonetoken"})
 #: Which training examples each head learns from.
 HEAD_TYPES = {"type": None, "category": CATEGORISED_TYPES, "service_area": ROUTED_TYPES}
 DEFAULT_THRESHOLDS = {"type": 0.55, "category": 0.45, "service_area": 0.45}
@@ -82,14 +86,28 @@ class Labels:
         return getattr(self, name)
 
 
+def _meaningful(term: str) -> bool:
+    """A term worth showing an officer: not only stop words, digits or placeholders."""
+    words = [w.removeprefix("neg_") for w in term.split()]
+    return any(w not in ENGLISH_STOP_WORDS and w not in _PLACEHOLDERS and len(w) > 1 for w in words)
+
+
 class TriageModel:
     """Shared TF-IDF features and three calibrated heads, following scikit-learn's fit/predict."""
 
-    def __init__(self, tokenizer: str = "spacy", C: float = 10.0, char_ngrams: bool = True,
-                 thresholds: dict[str, float] | None = None, sentence_splitter: str = "regex") -> None:
+    def __init__(self, tokenizer: str = "spacy", C: float = 10.0, char_ngrams: bool = False,
+                 sentiment: float = 1.0, thresholds: dict[str, float] | None = None,
+                 sentence_splitter: str = "regex", fit_intercept: bool = True,
+                 balanced: tuple[str, ...] = ("type", "category", "service_area"), word_vectors: float = 0.3,
+                 other_floor: float = 0.6) -> None:
         self.tokenizer = tokenizer
         self.C = C
         self.char_ngrams = char_ngrams
+        self.sentiment = sentiment
+        self.fit_intercept = fit_intercept
+        self.balanced = tuple(balanced)
+        self.word_vectors = word_vectors
+        self.other_floor = other_floor
         self.thresholds = dict(thresholds or DEFAULT_THRESHOLDS)
         self.sentence_splitter = sentence_splitter
         self.version = ""
@@ -97,32 +115,46 @@ class TriageModel:
     # ------------------------------------------------------------ fitting ---
 
     def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer | None]:
-        words = TfidfVectorizer(analyzer=make_analyzer(self.tokenizer), sublinear_tf=True, min_df=2,
-                                max_df=0.9, dtype=np.float32)
+        words = TfidfVectorizer(analyzer=NgramAnalyzer(2), sublinear_tf=True, min_df=2, max_df=0.9,
+                                dtype=np.float32)
         chars = None
         if self.char_ngrams:
             chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3,
                                     max_features=60_000, preprocessor=normalise, dtype=np.float32)
         return words, chars
 
-    def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        blocks = [self.words_.transform(texts)]
+    def tokenize(self, texts: Sequence[str]) -> list[Tokenized]:
+        """Split and tokenise each text once; features, sentiment and reasons share the result."""
+        tokenizer = self.tokenizer_
+        return [tokenize(t, tokenizer, self.sentence_splitter) for t in texts]
+
+    def _features(self, texts: Sequence[str], docs: Sequence[Tokenized]) -> sp.csr_matrix:
+        blocks = [self.words_.transform(docs)]
         if self.chars_ is not None:
             blocks.append(self.chars_.transform(texts) * 0.7)
+        if self.sentiment:
+            blocks.append(sp.csr_matrix(sentiment_matrix(docs, self.sentiment)))
+        if self.word_vectors:
+            blocks.append(sp.csr_matrix(mean_vectors(docs, self.word_vectors)))
         return sp.hstack(blocks, format="csr")
 
-    def _head_estimator(self, n_per_class: int) -> CalibratedClassifierCV:
-        base = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
+    def _head_estimator(self, head: str, n_per_class: int) -> CalibratedClassifierCV:
+        weights = "balanced" if head in self.balanced else None
+        base = LogisticRegression(C=self.C, class_weight=weights, max_iter=3000,
+                                  fit_intercept=self.fit_intercept)
         return CalibratedClassifierCV(base, method="sigmoid", cv=min(5, max(2, n_per_class)), ensemble=False)
 
     def fit(self, texts: Sequence[str], labels: Sequence[Labels]) -> "TriageModel":
         """Learn features and the three heads from texts and their labels."""
         texts = list(texts)
+        self.tokenizer_ = make_tokenizer(self.tokenizer)
+        self.vectors_sha256_ = vectors_sha256() if self.word_vectors else None
+        docs = self.tokenize(texts)
         self.words_, self.chars_ = self._vectorizers()
-        self.words_.fit(texts)
+        self.words_.fit(docs)
         if self.chars_ is not None:
             self.chars_.fit(texts)
-        features = self._features(texts)
+        features = self._features(texts, docs)
         self.n_word_features_ = len(self.words_.vocabulary_)
         self.word_names_ = np.asarray(self.words_.get_feature_names_out(), dtype=object)
         self.heads_: dict[str, CalibratedClassifierCV] = {}
@@ -131,7 +163,7 @@ class TriageModel:
                     if lab.head(head) is not None and (HEAD_TYPES[head] is None or lab.type in HEAD_TYPES[head])]
             y = np.asarray([labels[i].head(head) for i in rows], dtype=object)
             counts = np.unique(y, return_counts=True)[1]
-            estimator = self._head_estimator(int(counts.min()))
+            estimator = self._head_estimator(head, int(counts.min()))
             estimator.fit(features[rows], y)
             self.heads_[head] = estimator
         return self
@@ -144,9 +176,25 @@ class TriageModel:
     def classes(self, head: str) -> list[str]:
         return [str(c) for c in self.heads_[head].classes_]
 
+    def pick_types(self, type_probs: np.ndarray) -> np.ndarray:
+        """Column index of the type for each row: the most probable, except that ``other``
+        (archived, never shown to an officer) must reach ``other_floor``; below it the
+        next most probable type wins and an officer sees the message."""
+        picks = type_probs.argmax(axis=1)
+        classes = list(self.heads_["type"].classes_)
+        if "other" in classes and getattr(self, "other_floor", 0):
+            other = classes.index("other")
+            unsure = (picks == other) & (type_probs[:, other] < self.other_floor)
+            if unsure.any():
+                masked = type_probs[unsure].copy()
+                masked[:, other] = -1.0
+                picks[unsure] = masked.argmax(axis=1)
+        return picks
+
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Calibrated probabilities per head, columns in ``classes(head)`` order."""
-        features = self._features(texts)
+        texts = list(texts)
+        features = self._features(texts, self.tokenize(texts))
         return {head: est.predict_proba(features) for head, est in self.heads_.items()}
 
     def predict_texts(self, texts: Sequence[str], with_reasons: bool = True) -> list[Suggestion]:
@@ -154,9 +202,11 @@ class TriageModel:
         texts = list(texts)
         if not texts:
             return []
-        features = self._features(texts)
+        docs = self.tokenize(texts)
+        features = self._features(texts, docs)
         probs = {head: est.predict_proba(features) for head, est in self.heads_.items()}
         picks = {head: probs[head].argmax(axis=1) for head in HEADS}
+        picks["type"] = self.pick_types(probs["type"])
         classes = {head: self.heads_[head].classes_ for head in HEADS}
         suggestions = []
         for i in range(len(texts)):
@@ -179,7 +229,7 @@ class TriageModel:
                 needs_review=bool(needs_review), reason=Reason(), model_version=self.version,
             ))
         if with_reasons:
-            self._explain(texts, features, suggestions)
+            self._explain(docs, features, suggestions)
         return suggestions
 
     def predict(self, messages: Iterable[ParsedMessage]) -> list[Suggestion]:
@@ -208,18 +258,19 @@ class TriageModel:
             row = coef[classes.index(label)]
         return row
 
-    def _explain(self, texts: list[str], features: sp.csr_matrix, suggestions: list[Suggestion]) -> None:
+    def _explain(self, docs: list[Tokenized], features: sp.csr_matrix, suggestions: list[Suggestion]) -> None:
         """Fill in each suggestion's key terms and most supportive sentence."""
         n_words = self.n_word_features_
         word_part = features[:, :n_words].tocsr()
-        split = spacy_sentences if self.sentence_splitter == "spacy" else regex_sentences
         all_sentences: list[str] = []
+        sentence_tokens: list[list[list[str]]] = []
         owners: list[int] = []
-        for i, text in enumerate(texts):
-            sentences = split(text)[:MAX_REASON_SENTENCES]
-            all_sentences.extend(sentences)
-            owners.extend([i] * len(sentences))
-        sentence_features = self.words_.transform(all_sentences) if all_sentences else None
+        for i, doc in enumerate(docs):
+            for sentence, tokens in list(zip(doc.sentences, doc.tokens))[:MAX_REASON_SENTENCES]:
+                all_sentences.append(sentence)
+                sentence_tokens.append([tokens])
+                owners.append(i)
+        sentence_features = self.words_.transform(sentence_tokens) if sentence_tokens else None
         weights_cache: dict[tuple[str, str], np.ndarray] = {}
 
         def weights(s: Suggestion) -> np.ndarray:
@@ -245,10 +296,13 @@ class TriageModel:
             if len(idx):
                 contrib = word_part.data[start:end] * weights(s)[idx]
                 order = np.argsort(-contrib)
-                for j in order[:8]:
+                for j in order[:24]:
                     if contrib[j] <= 0 or len(terms) >= 4:
                         break
-                    term = str(self.word_names_[idx[j]]).replace("neg_", "not ")
+                    term = str(self.word_names_[idx[j]])
+                    if not _meaningful(term):
+                        continue
+                    term = term.replace("neg_", "not ")
                     if not any(term in t or t in term for t in terms):
                         terms.append(term)
             sentence = best_sentence.get(i, (0.0, ""))[1]

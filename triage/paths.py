@@ -16,16 +16,22 @@ def _first(*candidates: Path) -> Path:
 
 
 def shipped_models_dir() -> Path:
-    """The folder holding the shipped model artifact and its card."""
+    """The folder holding the model artifact and its card ($TRIAGE_MODEL_DIR overrides)."""
+    if os.environ.get("TRIAGE_MODEL_DIR"):
+        return Path(os.environ["TRIAGE_MODEL_DIR"])
     return _first(_PACKAGE / "shipped_models", _PACKAGE.parent / "models")
 
 
 def training_data_dir() -> Path:
-    """The folder holding the project's own labelled corpus."""
+    """The folder holding the project's own labelled corpus ($TRIAGE_TRAINING_DATA overrides)."""
+    if os.environ.get("TRIAGE_TRAINING_DATA"):
+        return Path(os.environ["TRIAGE_TRAINING_DATA"])
     return _first(_PACKAGE / "shipped_training_data", _PACKAGE.parent / "training_data")
 
 
 def cache_dir() -> Path:
-    """Where a model rebuilt for this machine's scikit-learn is kept."""
-    base = os.environ.get("TRIAGE_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    """Where a model rebuilt for this machine's scikit-learn is kept ($TRIAGE_CACHE_DIR overrides)."""
+    if os.environ.get("TRIAGE_CACHE_DIR"):
+        return Path(os.environ["TRIAGE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "asc-triage"

@@ -9,6 +9,7 @@ and scikit-learn's plain regular-expression tokenisation.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
@@ -42,6 +43,8 @@ def _mark_negation(tokens: list[str]) -> list[str]:
     for tok in tokens:
         if tok in _CLAUSE_END:
             remaining = 0
+            if tok[0].isalpha():
+                out.append(tok)
             continue
         if tok in _NEGATORS:
             out.append(tok)
@@ -55,19 +58,16 @@ def _mark_negation(tokens: list[str]) -> list[str]:
     return out
 
 
-class PlainAnalyzer:
-    """scikit-learn style tokenisation: regular-expression words, negation marked, n-grams."""
+class PlainTokenizer:
+    """scikit-learn style tokenisation: regular-expression words, lower case."""
 
     name = "sklearn"
 
-    def __init__(self, ngram_max: int = 2) -> None:
-        self.ngram_max = ngram_max
+    def words(self, text: str) -> list[str]:
+        return _WORD.findall(normalise(text))
 
-    def tokens(self, text: str) -> list[str]:
-        return _mark_negation(_WORD.findall(normalise(text)))
 
-    def __call__(self, text: str) -> list[str]:
-        return _ngrams(self.tokens(text), self.ngram_max)
+ORTH = "ORTH"
 
 
 @lru_cache(maxsize=1)
@@ -81,40 +81,74 @@ def _spacy_parts():
     return nlp, table
 
 
-class SpacyAnalyzer:
-    """spaCy's English tokenizer with lookup lemmas, negation marked, n-grams."""
+class SpacyTokenizer:
+    """spaCy's rule-based English tokenizer with lookup lemmas (no statistical model needed)."""
 
     name = "spacy"
 
-    def __init__(self, ngram_max: int = 2) -> None:
-        self.ngram_max = ngram_max
-        self._lemmas: dict[str, str] = {}
+    def __init__(self) -> None:
+        self._lemmas: dict[int, str] = {}
 
     def __getstate__(self) -> dict:
-        return {"ngram_max": self.ngram_max}
+        return {}
 
     def __setstate__(self, state: dict) -> None:
-        self.ngram_max = state["ngram_max"]
         self._lemmas = {}
 
-    def tokens(self, text: str) -> list[str]:
+    def words(self, text: str) -> list[str]:
         nlp, table = _spacy_parts()
-        lemmas = self._lemmas
+        cache = self._lemmas
+        strings = nlp.vocab.strings
         out = []
-        for tok in nlp.tokenizer(normalise(text)):
-            if tok.is_space:
-                continue
-            word = tok.text
-            lemma = lemmas.get(word)
+        # token hashes straight from the Doc: no Python Token object per word
+        for key in nlp.tokenizer(normalise(text)).to_array(ORTH).tolist():
+            lemma = cache.get(key)
             if lemma is None:
-                lemma = table.get(word, word) if word.isalpha() else word
-                if len(lemmas) < 200_000:
-                    lemmas[word] = lemma
-            out.append(lemma)
-        return _mark_negation(out)
+                word = strings[key]
+                lemma = "" if word.isspace() else (table.get(word, word) if word.isalpha() else word)
+                if len(cache) < 200_000:
+                    cache[key] = lemma
+            if lemma:
+                out.append(lemma)
+        return out
 
-    def __call__(self, text: str) -> list[str]:
-        return _ngrams(self.tokens(text), self.ngram_max)
+
+def make_tokenizer(name: str) -> PlainTokenizer | SpacyTokenizer:
+    """The tokeniser called ``name`` ("spacy" or "sklearn")."""
+    if name == "spacy":
+        return SpacyTokenizer()
+    if name == "sklearn":
+        return PlainTokenizer()
+    raise ValueError(f"unknown tokenizer {name!r} (expected 'spacy' or 'sklearn')")
+
+
+@dataclass
+class Tokenized:
+    """A text split into sentences, each tokenised once (negation marked within the sentence)."""
+
+    sentences: list[str]
+    tokens: list[list[str]]
+
+
+def tokenize(text: str, tokenizer: PlainTokenizer | SpacyTokenizer, splitter: str = "regex") -> Tokenized:
+    """Sentences of ``text`` and their tokens, shared by features, sentiment and reasons."""
+    sentences = (spacy_sentences if splitter == "spacy" else regex_sentences)(text) or [text]
+    tokens = [_mark_negation(tokenizer.words(s)) for s in sentences]
+    return Tokenized(sentences, tokens)
+
+
+class NgramAnalyzer:
+    """Unigrams and bigrams within each sentence of a :class:`Tokenized` text (for TfidfVectorizer)."""
+
+    def __init__(self, ngram_max: int = 2) -> None:
+        self.ngram_max = ngram_max
+
+    def __call__(self, doc: Tokenized | list[list[str]]) -> list[str]:
+        sentences = doc.tokens if isinstance(doc, Tokenized) else doc
+        grams: list[str] = []
+        for tokens in sentences:
+            grams.extend(_ngrams(tokens, self.ngram_max))
+        return grams
 
 
 def _ngrams(tokens: list[str], ngram_max: int) -> list[str]:
@@ -123,15 +157,6 @@ def _ngrams(tokens: list[str], ngram_max: int) -> list[str]:
     for n in range(2, ngram_max + 1):
         grams.extend(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
     return grams
-
-
-def make_analyzer(name: str, ngram_max: int = 2) -> PlainAnalyzer | SpacyAnalyzer:
-    """The tokeniser called ``name`` ("spacy" or "sklearn")."""
-    if name == "spacy":
-        return SpacyAnalyzer(ngram_max)
-    if name == "sklearn":
-        return PlainAnalyzer(ngram_max)
-    raise ValueError(f"unknown tokenizer {name!r} (expected 'spacy' or 'sklearn')")
 
 
 def regex_sentences(text: str) -> list[str]:

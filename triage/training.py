@@ -66,6 +66,8 @@ def cross_validate(texts: list[str], labels: list[Labels], folds: int = 5, **par
     for train_idx, test_idx in splitter.split(texts, strata):
         model = TriageModel(**params).fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
         probs = model.predict_proba([texts[i] for i in test_idx])
+        picks = {head: probs[head].argmax(axis=1) for head in HEADS}
+        picks["type"] = model.pick_types(probs["type"])
         for head in HEADS:
             classes = model.classes(head)
             for row, i in enumerate(test_idx):
@@ -73,7 +75,7 @@ def cross_validate(texts: list[str], labels: list[Labels], folds: int = 5, **par
                 true = lab.head(head)
                 if true is None or (HEAD_TYPES[head] is not None and lab.type not in HEAD_TYPES[head]):
                     continue
-                j = int(probs[head][row].argmax())
+                j = int(picks[head][row])
                 truth[head].append(true)
                 predicted[head].append(classes[j])
                 confidence[head].append(float(probs[head][row, j]))
@@ -106,6 +108,10 @@ def train(data_dir: Path | None = None, out_dir: Path | None = None, taxonomy: T
         card["confident_share"] = coverage
     model = TriageModel(tokenizer=tokenizer, thresholds=thresholds).fit(texts, labels)
     card["model_version"] = f"{card['data_hash'][:12]}-{tokenizer}"
+    card["word_vectors_sha256"] = getattr(model, "vectors_sha256_", None)
+    card["settings"] = {"tokenizer": model.tokenizer, "C": model.C, "sentiment": model.sentiment,
+                        "word_vectors": model.word_vectors, "other_floor": model.other_floor,
+                        "sentence_splitter": model.sentence_splitter}
     if not cv:
         card["review_thresholds"] = model.thresholds
     if extra_card:

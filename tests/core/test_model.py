@@ -1,0 +1,90 @@
+"""The three-head model: outputs, reasons, review flags, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from triage.message import read_chat, read_email
+from triage.model import TriageModel
+from triage.training import cross_validate, texts_and_labels
+from triage.corpus import load_examples
+from triage.taxonomy import load_taxonomy
+
+
+def test_suggestion_shape_follows_the_type(small_model):
+    texts = ["The carers have missed my mother's morning call three times this week and nobody told us why.",
+             "Thank you so much to the reablement team, they were wonderful with dad.",
+             "Please can you send me the form for a carer's assessment?"]
+    out = small_model.predict_texts(texts)
+    for s in out:
+        assert 0.0 <= s.type_confidence <= 1.0
+        if s.type in ("complaint", "comment"):
+            assert s.category is not None and 0 <= s.category_confidence <= 1
+        else:
+            assert s.category is None and s.category_confidence is None
+        if s.type in ("enquiry", "other"):
+            assert s.service_area is None and s.service_area_confidence is None
+        else:
+            assert s.service_area is not None
+    assert out[0].type == "complaint"
+    assert out[1].type == "compliment"
+    assert out[2].type == "enquiry"
+
+
+def test_reason_has_terms_and_a_sentence_from_the_message(small_model):
+    text = ("I rang on Monday about the bathroom. The carers never turned up on Sunday and mum was left "
+            "without her tablets. I want to know why.")
+    s = small_model.predict_texts([text])[0]
+    assert s.reason.terms and all(isinstance(t, str) and t for t in s.reason.terms)
+    assert s.reason.sentence in text
+    assert str(s.reason)
+
+
+def test_probabilities_are_calibrated_distributions(small_model):
+    probs = small_model.predict_proba(["carers late again", "lovely staff thank you", "out of office"])
+    for head, p in probs.items():
+        assert np.allclose(p.sum(axis=1), 1.0)
+        assert p.shape[1] == len(small_model.classes(head))
+
+
+def test_needs_review_follows_the_thresholds(small_model):
+    text = ["mixed message about something"]
+    original = dict(small_model.thresholds)
+    try:
+        small_model.thresholds = {"type": 0.0, "category": 0.0, "service_area": 0.0}
+        assert small_model.predict_texts(text)[0].needs_review is False
+        small_model.thresholds = {"type": 1.01, "category": 1.01, "service_area": 1.01}
+        assert small_model.predict_texts(text)[0].needs_review is True
+    finally:
+        small_model.thresholds = original
+
+
+def test_auto_reply_is_other_by_rule_without_the_model(small_model):
+    raw = (b"From: sw@northbridge.gov.uk\r\nSubject: Automatic reply: complaint\r\nAuto-Submitted: auto-replied\r\n\r\n"
+           b"I am on leave. This complaint about missed care calls will be read on my return.\r\n")
+    s = small_model.predict([read_email(raw), read_chat("Carers were brilliant")])
+    assert s[0].type == "other" and s[0].type_confidence == 1.0
+    assert "Auto-Submitted" in str(s[0].reason)
+    assert s[1].type != "other" or s[1].reason.rule is None
+
+
+def test_training_is_deterministic(small_corpus):
+    examples = load_examples(small_corpus, load_taxonomy())
+    texts, labels = texts_and_labels(examples)
+    probe = texts[:50]
+    a = TriageModel().fit(texts, labels).predict_proba(probe)
+    b = TriageModel().fit(texts, labels).predict_proba(probe)
+    for head in a:
+        assert np.array_equal(a[head], b[head])
+
+
+def test_cross_validation_yields_scores_and_thresholds(small_corpus):
+    examples = load_examples(small_corpus, load_taxonomy())
+    texts, labels = texts_and_labels(examples)
+    result = cross_validate(texts, labels, folds=3, tokenizer="sklearn", char_ngrams=False)
+    scores = result.macro_f1()
+    assert set(scores) == {"type", "category", "service_area"}
+    assert all(0.3 < v <= 1.0 for v in scores.values())  # far above chance on five to seven classes
+    thresholds, coverage = result.thresholds()
+    assert all(0.3 <= t <= 0.95 for t in thresholds.values())
+    assert all(0 < c <= 1 for c in coverage.values())
