@@ -72,7 +72,11 @@ ORTH = "ORTH"
 
 @lru_cache(maxsize=1)
 def _spacy_parts():
+    import logging
+
     import spacy
+
+    logging.getLogger("spacy").setLevel(logging.WARNING)
 
     nlp = spacy.blank("en")
     lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})

@@ -1,0 +1,1 @@
+"""Adapters to the outside world: mailboxes, Slack, local folders, console review."""

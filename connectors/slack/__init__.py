@@ -1,0 +1,1 @@
+"""The Slack app: review cards, decisions, routing to service areas and chat intake."""

@@ -1,0 +1,1 @@
+"""Alembic migrations for the store, applied by :func:`triage.store.database.upgrade`."""
