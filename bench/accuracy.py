@@ -24,6 +24,8 @@ from triage.artifacts import read_card, write_card
 from triage.evaluate import format_report, head_report
 from triage.message import read_chat
 from triage.paths import shipped_models_dir
+from triage.sentiment import polarity
+from triage.text import make_tokenizer, tokenize
 from triage.training import load_model
 
 REFERENCE = {"type": 0.90, "category": 0.62}
@@ -60,6 +62,16 @@ def main() -> None:
     print(format_report({"type": report}))
     results["type-eval.csv"] = (f"complaint vs compliment macro-F1 {f1:.3f} on {len(truth)} comments "
                                 f"(target >= {TARGET['type']}; in-domain TF-IDF reference {REFERENCE['type']})")
+    # where the errors come from: types outside the two labels, and praise-led "complaints"
+    outside = sum(p not in ("complaint", "compliment") for p in predicted) / len(predicted)
+    tokenizer = make_tokenizer("lemmas")
+    missed = [r["text"] for t, p, r in zip(truth, predicted, type_rows) if t == "complaint" and p == "compliment"]
+    positive = sum(polarity(tokenize(text, tokenizer))[0] > 0.3 for text in missed) / max(1, len(missed))
+    analysis = (f"{outside:.0%} of comments predicted comment, enquiry or other; of the {len(missed)} complaints "
+                f"predicted compliment, {positive:.0%} read as positive overall (praise with a suggestion, which "
+                "this data labels complaint and our taxonomy calls compliment)")
+    print("  analysis:", analysis)
+    results["type-eval.csv error analysis"] = analysis
     if args.errors:
         wrong = [(t, p, r["text"]) for t, p, r in zip(truth, predicted, type_rows) if t != p]
         for t, p, text in wrong[: args.errors]:

@@ -51,7 +51,7 @@ def main() -> None:
     examples = load_examples(ROOT / "training_data", load_taxonomy())
     texts, labels = texts_and_labels(examples)
     results = {}
-    for tokenizer in ("spacy", "sklearn"):
+    for tokenizer in ("spacy", "lemmas", "sklearn"):
         cv = cross_validate(texts, labels, tokenizer=tokenizer).macro_f1()
         model = TriageModel(tokenizer=tokenizer).fit(texts, labels)
         start = time.perf_counter()

@@ -113,7 +113,15 @@ def _drop_signature(lines: list[str]) -> list[str]:
     return out
 
 
+#: Words every disclaimer pattern contains; paragraphs without one skip the slow regex.
+_DISCLAIMER_HINTS = ("confidential", "private", "intended", "received this", "views or opinions", "not secure",
+                     "not a secure", "environment", "regulated", "viruses", "disclaimer")
+
+
 def _drop_disclaimers(text: str) -> str:
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _DISCLAIMER_HINTS):
+        return text
     paragraphs = re.split(r"\n\s*\n", text)
     kept = [p for p in paragraphs if not _DISCLAIMER.search(p)]
     return "\n\n".join(kept)

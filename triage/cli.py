@@ -179,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, help="training data folder (default: training_data/)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: models/)")
     p.add_argument("--taxonomy", type=Path, default=None, help="a council's own taxonomy TOML file")
-    p.add_argument("--tokenizer", choices=("spacy", "sklearn"), default="spacy", help="tokenisation (default spacy)")
+    p.add_argument("--tokenizer", choices=("lemmas", "spacy", "sklearn"), default="lemmas",
+                   help="lemmas: regex words with spaCy lookup lemmas (default); spacy: spaCy's tokenizer and "
+                        "lemmas; sklearn: plain regex words")
     p.add_argument("--no-cv", action="store_true", help="skip cross-validation (faster; no thresholds learned)")
     p.set_defaults(func=cmd_train)
 

@@ -112,18 +112,21 @@ def _header(msg: Message, name: str) -> str:
 
 def auto_reply_reason(msg: Message, sender_address: str) -> str | None:
     """Why a message is machine-sent or bulk mail, judged from headers alone; None when it is not."""
-    auto_submitted = _header(msg, "Auto-Submitted").lower()
+    headers: dict[str, str] = {}
+    for name, value in msg.items():
+        headers.setdefault(name.lower(), str(value).strip())
+    auto_submitted = headers.get("auto-submitted", "").lower()
     if auto_submitted and auto_submitted != "no":
         return f"auto-reply (Auto-Submitted: {auto_submitted[:40]})"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
-        if msg.get(name) is not None:
+        if name.lower() in headers:
             return f"auto-reply ({name} header)"
-    precedence = _header(msg, "Precedence").lower()
+    precedence = headers.get("precedence", "").lower()
     if precedence in _AUTO_PRECEDENCE:
         return f"bulk or automatic mail (Precedence: {precedence})"
-    if msg.get("List-Id") is not None:
+    if "list-id" in headers:
         return "mailing list (List-Id header)"
-    if msg.get("List-Unsubscribe") is not None:
+    if "list-unsubscribe" in headers:
         return "bulk mail (List-Unsubscribe header)"
     local = sender_address.split("@", 1)[0].lower()
     if local in {"mailer-daemon", "postmaster"}:

@@ -1,8 +1,10 @@
 """The three-head classifier: type, complaint category and service area.
 
-One shared feature step (word TF-IDF, optionally character TF-IDF, and
-sentence-level polarity from a sentiment lexicon; fitted in ``fit`` only)
-feeds three calibrated logistic-regression heads. Every prediction carries a
+One shared feature step, fitted in ``fit`` only, feeds three calibrated
+logistic-regression heads: word unigram and bigram TF-IDF (counted within
+sentences, negation marked), sentence-level polarity from a sentiment lexicon,
+and the mean of pretrained word vectors. Each text is tokenised once; the same
+sentence counts give the document features and the reason. Every prediction carries a
 confidence per head, a ``needs_review`` flag when a head falls below its
 threshold, and a reason: the terms that weighed most and the sentence that
 most supports the label.
@@ -16,14 +18,14 @@ from typing import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
 from triage.message import ParsedMessage
 from triage.sentiment import sentiment_matrix
 from triage.vectors import mean_vectors, vectors_sha256
 from triage.taxonomy import CATEGORISED_TYPES, ROUTED_TYPES
-from triage.text import NgramAnalyzer, Tokenized, make_tokenizer, normalise, tokenize
+from triage.text import NgramAnalyzer, Tokenized, make_tokenizer, tokenize
 
 HEADS = ("type", "category", "service_area")
 _PLACEHOLDERS = frozenset({"0", "urltoken", "emailtoken", "phonetoken"})
@@ -95,17 +97,12 @@ def _meaningful(term: str) -> bool:
 class TriageModel:
     """Shared TF-IDF features and three calibrated heads, following scikit-learn's fit/predict."""
 
-    def __init__(self, tokenizer: str = "spacy", C: float = 10.0, char_ngrams: bool = False,
-                 sentiment: float = 1.0, thresholds: dict[str, float] | None = None,
-                 sentence_splitter: str = "regex", fit_intercept: bool = True,
-                 balanced: tuple[str, ...] = ("type", "category", "service_area"), word_vectors: float = 0.3,
-                 other_floor: float = 0.6) -> None:
+    def __init__(self, tokenizer: str = "lemmas", C: float = 10.0, sentiment: float = 1.0,
+                 word_vectors: float = 0.3, other_floor: float = 0.7, thresholds: dict[str, float] | None = None,
+                 sentence_splitter: str = "regex") -> None:
         self.tokenizer = tokenizer
         self.C = C
-        self.char_ngrams = char_ngrams
         self.sentiment = sentiment
-        self.fit_intercept = fit_intercept
-        self.balanced = tuple(balanced)
         self.word_vectors = word_vectors
         self.other_floor = other_floor
         self.thresholds = dict(thresholds or DEFAULT_THRESHOLDS)
@@ -114,34 +111,32 @@ class TriageModel:
 
     # ------------------------------------------------------------ fitting ---
 
-    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer | None]:
-        words = TfidfVectorizer(analyzer=NgramAnalyzer(2), sublinear_tf=True, min_df=2, max_df=0.9,
-                                dtype=np.float32)
-        chars = None
-        if self.char_ngrams:
-            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3,
-                                    max_features=60_000, preprocessor=normalise, dtype=np.float32)
-        return words, chars
-
     def tokenize(self, texts: Sequence[str]) -> list[Tokenized]:
         """Split and tokenise each text once; features, sentiment and reasons share the result."""
         tokenizer = self.tokenizer_
         return [tokenize(t, tokenizer, self.sentence_splitter) for t in texts]
 
-    def _features(self, texts: Sequence[str], docs: Sequence[Tokenized]) -> sp.csr_matrix:
-        blocks = [self.words_.transform(docs)]
-        if self.chars_ is not None:
-            blocks.append(self.chars_.transform(texts) * 0.7)
+    def _sentence_counts(self, docs: Sequence[Tokenized]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """N-gram counts per sentence, and the matrix that sums a text's sentences into the text."""
+        sentences = [[tokens] for doc in docs for tokens in doc.tokens]
+        lengths = np.fromiter((len(doc.tokens) for doc in docs), dtype=np.int64, count=len(docs))
+        owner = np.repeat(np.arange(len(docs)), lengths)
+        summing = sp.csr_matrix((np.ones(len(owner), dtype=np.float32), (owner, np.arange(len(owner)))),
+                                shape=(len(docs), len(owner)))
+        return self.counts_.transform(sentences).tocsr(), summing
+
+    def _features(self, docs: Sequence[Tokenized]) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+        """The feature matrix of the texts, with the per-sentence counts kept for the reasons."""
+        sentence_counts, summing = self._sentence_counts(docs)
+        blocks = [self.tfidf_.transform(summing @ sentence_counts)]
         if self.sentiment:
             blocks.append(sp.csr_matrix(sentiment_matrix(docs, self.sentiment)))
         if self.word_vectors:
             blocks.append(sp.csr_matrix(mean_vectors(docs, self.word_vectors)))
-        return sp.hstack(blocks, format="csr")
+        return sp.hstack(blocks, format="csr"), sentence_counts, summing
 
-    def _head_estimator(self, head: str, n_per_class: int) -> CalibratedClassifierCV:
-        weights = "balanced" if head in self.balanced else None
-        base = LogisticRegression(C=self.C, class_weight=weights, max_iter=3000,
-                                  fit_intercept=self.fit_intercept)
+    def _head_estimator(self, n_per_class: int) -> CalibratedClassifierCV:
+        base = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
         return CalibratedClassifierCV(base, method="sigmoid", cv=min(5, max(2, n_per_class)), ensemble=False)
 
     def fit(self, texts: Sequence[str], labels: Sequence[Labels]) -> "TriageModel":
@@ -150,20 +145,18 @@ class TriageModel:
         self.tokenizer_ = make_tokenizer(self.tokenizer)
         self.vectors_sha256_ = vectors_sha256() if self.word_vectors else None
         docs = self.tokenize(texts)
-        self.words_, self.chars_ = self._vectorizers()
-        self.words_.fit(docs)
-        if self.chars_ is not None:
-            self.chars_.fit(texts)
-        features = self._features(texts, docs)
-        self.n_word_features_ = len(self.words_.vocabulary_)
-        self.word_names_ = np.asarray(self.words_.get_feature_names_out(), dtype=object)
+        self.counts_ = CountVectorizer(analyzer=NgramAnalyzer(2), min_df=2, max_df=0.9, dtype=np.float32)
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self.counts_.fit_transform(docs))
+        features, _, _ = self._features(docs)
+        self.n_word_features_ = len(self.counts_.vocabulary_)
+        self.word_names_ = np.asarray(self.counts_.get_feature_names_out(), dtype=object)
         self.heads_: dict[str, CalibratedClassifierCV] = {}
         for head in HEADS:
             rows = [i for i, lab in enumerate(labels)
                     if lab.head(head) is not None and (HEAD_TYPES[head] is None or lab.type in HEAD_TYPES[head])]
             y = np.asarray([labels[i].head(head) for i in rows], dtype=object)
             counts = np.unique(y, return_counts=True)[1]
-            estimator = self._head_estimator(head, int(counts.min()))
+            estimator = self._head_estimator(int(counts.min()))
             estimator.fit(features[rows], y)
             self.heads_[head] = estimator
         return self
@@ -193,8 +186,7 @@ class TriageModel:
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Calibrated probabilities per head, columns in ``classes(head)`` order."""
-        texts = list(texts)
-        features = self._features(texts, self.tokenize(texts))
+        features, _, _ = self._features(self.tokenize(list(texts)))
         return {head: est.predict_proba(features) for head, est in self.heads_.items()}
 
     def predict_texts(self, texts: Sequence[str], with_reasons: bool = True) -> list[Suggestion]:
@@ -203,7 +195,7 @@ class TriageModel:
         if not texts:
             return []
         docs = self.tokenize(texts)
-        features = self._features(texts, docs)
+        features, sentence_counts, _ = self._features(docs)
         probs = {head: est.predict_proba(features) for head, est in self.heads_.items()}
         picks = {head: probs[head].argmax(axis=1) for head in HEADS}
         picks["type"] = self.pick_types(probs["type"])
@@ -229,7 +221,7 @@ class TriageModel:
                 needs_review=bool(needs_review), reason=Reason(), model_version=self.version,
             ))
         if with_reasons:
-            self._explain(docs, features, suggestions)
+            self._explain(docs, features, sentence_counts, suggestions)
         return suggestions
 
     def predict(self, messages: Iterable[ParsedMessage]) -> list[Suggestion]:
@@ -258,19 +250,22 @@ class TriageModel:
             row = coef[classes.index(label)]
         return row
 
-    def _explain(self, docs: list[Tokenized], features: sp.csr_matrix, suggestions: list[Suggestion]) -> None:
+    def _explain(self, docs: list[Tokenized], features: sp.csr_matrix, sentence_counts: sp.csr_matrix,
+                 suggestions: list[Suggestion]) -> None:
         """Fill in each suggestion's key terms and most supportive sentence."""
         n_words = self.n_word_features_
         word_part = features[:, :n_words].tocsr()
-        all_sentences: list[str] = []
-        sentence_tokens: list[list[list[str]]] = []
-        owners: list[int] = []
-        for i, doc in enumerate(docs):
-            for sentence, tokens in list(zip(doc.sentences, doc.tokens))[:MAX_REASON_SENTENCES]:
-                all_sentences.append(sentence)
-                sentence_tokens.append([tokens])
-                owners.append(i)
-        sentence_features = self.words_.transform(sentence_tokens) if sentence_tokens else None
+        all_sentences = [sentence for doc in docs for sentence in doc.sentences]
+        owners = [i for i, doc in enumerate(docs) for _ in doc.sentences]
+        seen: dict[int, int] = {}
+        keep = []
+        for row, owner in enumerate(owners):
+            seen[owner] = seen.get(owner, 0) + 1
+            if seen[owner] <= MAX_REASON_SENTENCES:
+                keep.append(row)
+        owners = [owners[r] for r in keep]
+        all_sentences = [all_sentences[r] for r in keep]
+        sentence_features = self.tfidf_.transform(sentence_counts[keep]) if keep else None
         weights_cache: dict[tuple[str, str], np.ndarray] = {}
 
         def weights(s: Suggestion) -> np.ndarray:

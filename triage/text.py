@@ -66,8 +66,12 @@ class PlainTokenizer:
     def words(self, text: str) -> list[str]:
         return _WORD.findall(normalise(text))
 
+    def sentence_words(self, sentences: list[str]) -> list[list[str]]:
+        return [self.words(s) for s in sentences]
+
 
 ORTH = "ORTH"
+_BREAK = "\x00break"
 
 
 @lru_cache(maxsize=1)
@@ -85,13 +89,11 @@ def _spacy_parts():
     return nlp, table
 
 
-class SpacyTokenizer:
-    """spaCy's rule-based English tokenizer with lookup lemmas (no statistical model needed)."""
-
-    name = "spacy"
+class _LemmaCache:
+    """A lemma cache that is rebuilt after unpickling rather than stored in the artifact."""
 
     def __init__(self) -> None:
-        self._lemmas: dict[int, str] = {}
+        self._lemmas: dict = {}
 
     def __getstate__(self) -> dict:
         return {}
@@ -99,31 +101,69 @@ class SpacyTokenizer:
     def __setstate__(self, state: dict) -> None:
         self._lemmas = {}
 
+
+class SpacyTokenizer(_LemmaCache):
+    """spaCy's rule-based English tokenizer with lookup lemmas (no statistical model needed)."""
+
+    name = "spacy"
+
     def words(self, text: str) -> list[str]:
+        return [w for part in self.sentence_words([text]) for w in part]
+
+    def sentence_words(self, sentences: list[str]) -> list[list[str]]:
+        """Words of each sentence, from one tokenizer call (a newline separates the sentences)."""
         nlp, table = _spacy_parts()
         cache = self._lemmas
         strings = nlp.vocab.strings
-        out = []
+        joined = "\n".join(normalise(s) for s in sentences)  # normalise leaves no newline inside
+        out: list[list[str]] = [[]]
         # token hashes straight from the Doc: no Python Token object per word
-        for key in nlp.tokenizer(normalise(text)).to_array(ORTH).tolist():
+        for key in nlp.tokenizer(joined).to_array(ORTH).tolist():
             lemma = cache.get(key)
             if lemma is None:
                 word = strings[key]
-                lemma = "" if word.isspace() else (table.get(word, word) if word.isalpha() else word)
+                if "\n" in word:
+                    lemma = _BREAK
+                elif word.isspace():
+                    lemma = ""
+                else:
+                    lemma = table.get(word, word) if word.isalpha() else word
                 if len(cache) < 200_000:
                     cache[key] = lemma
-            if lemma:
-                out.append(lemma)
+            if lemma == _BREAK:
+                out.extend([] for _ in range(strings[key].count("\n")))
+            elif lemma:
+                out[-1].append(lemma)
         return out
 
 
+class LemmaTokenizer(_LemmaCache, PlainTokenizer):
+    """Regular-expression words, lemmatised with spaCy's English lookup table."""
+
+    name = "lemmas"
+
+    def words(self, text: str) -> list[str]:
+        _, table = _spacy_parts()
+        cache = self._lemmas
+        out = []
+        for word in _WORD.findall(normalise(text)):
+            lemma = cache.get(word)
+            if lemma is None:
+                lemma = table.get(word, word) if word.isalpha() else word
+                if len(cache) < 200_000:
+                    cache[word] = lemma
+            out.append(lemma)
+        return out
+
+
+TOKENIZERS = {"spacy": SpacyTokenizer, "sklearn": PlainTokenizer, "lemmas": LemmaTokenizer}
+
+
 def make_tokenizer(name: str) -> PlainTokenizer | SpacyTokenizer:
-    """The tokeniser called ``name`` ("spacy" or "sklearn")."""
-    if name == "spacy":
-        return SpacyTokenizer()
-    if name == "sklearn":
-        return PlainTokenizer()
-    raise ValueError(f"unknown tokenizer {name!r} (expected 'spacy' or 'sklearn')")
+    """The tokeniser called ``name``: "spacy", "sklearn" or "lemmas" (regex words, spaCy lemmas)."""
+    if name not in TOKENIZERS:
+        raise ValueError(f"unknown tokenizer {name!r} (expected one of {', '.join(TOKENIZERS)})")
+    return TOKENIZERS[name]()
 
 
 @dataclass
@@ -137,7 +177,10 @@ class Tokenized:
 def tokenize(text: str, tokenizer: PlainTokenizer | SpacyTokenizer, splitter: str = "regex") -> Tokenized:
     """Sentences of ``text`` and their tokens, shared by features, sentiment and reasons."""
     sentences = (spacy_sentences if splitter == "spacy" else regex_sentences)(text) or [text]
-    tokens = [_mark_negation(tokenizer.words(s)) for s in sentences]
+    words = tokenizer.sentence_words(sentences)
+    if len(words) != len(sentences):  # a sentence break the tokenizer did not keep: go one by one
+        words = [tokenizer.words(s) for s in sentences]
+    tokens = [_mark_negation(w) for w in words]
     return Tokenized(sentences, tokens)
 
 

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 #: How often suggestions at a given confidence must be right for no review to be flagged.
 REVIEW_TARGETS = {"type": 0.85, "category": 0.75, "service_area": 0.75}
-DEFAULT_TOKENIZER = "spacy"
+DEFAULT_TOKENIZER = "lemmas"
 
 
 @dataclass

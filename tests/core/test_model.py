@@ -81,7 +81,7 @@ def test_training_is_deterministic(small_corpus):
 def test_cross_validation_yields_scores_and_thresholds(small_corpus):
     examples = load_examples(small_corpus, load_taxonomy())
     texts, labels = texts_and_labels(examples)
-    result = cross_validate(texts, labels, folds=3, tokenizer="sklearn", char_ngrams=False)
+    result = cross_validate(texts, labels, folds=3, tokenizer="sklearn")
     scores = result.macro_f1()
     assert set(scores) == {"type", "category", "service_area"}
     assert all(0.3 < v <= 1.0 for v in scores.values())  # far above chance on five to seven classes
