@@ -49,7 +49,8 @@ def build_app(settings: Settings, model=None, service: TriageService | None = No
         from connectors.slack.settings import slack_settings
 
         runtime = SlackRuntime(slack_settings(settings.slack, redaction=settings.excerpt), service)
-        return App(service, sources, dispatcher=None, extra_tasks=[runtime.run])
+        return App(service, sources, dispatcher=None, extra_tasks=[runtime.run],
+                   dispatch_once=runtime.dispatcher.dispatch_once)
     return App(service, sources, dispatcher=ConsoleDispatcher(service, ConsoleReviewer()))
 
 

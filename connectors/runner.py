@@ -68,10 +68,12 @@ class App:
 
     def __init__(self, service: TriageService, sources: list, dispatcher: ConsoleDispatcher | None = None,
                  extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] | None = None,
-                 idle_seconds: float = 1.0) -> None:
+                 idle_seconds: float = 1.0, dispatch_once: Callable[[], int] | None = None) -> None:
         self.service = service
         self.sources = sources
         self.dispatcher = dispatcher
+        #: For ``--once`` when a reviewer runs its own dispatcher (Slack): one blocking pass over the outbox.
+        self.dispatch_once = dispatch_once
         self.extra_tasks = extra_tasks or []
         self.idle_seconds = idle_seconds
         self.stop_event = asyncio.Event()
@@ -91,7 +93,11 @@ class App:
         return done
 
     async def dispatch(self) -> int:
-        return await self.dispatcher.dispatch_once() if self.dispatcher else 0
+        if self.dispatcher is not None:
+            return await self.dispatcher.dispatch_once()
+        if self.dispatch_once is not None:
+            return await asyncio.to_thread(self.dispatch_once)
+        return 0
 
     async def run_once(self) -> dict[str, int]:
         """Drain every source, classify, dispatch, and return counts (``triage run --once``)."""

@@ -276,7 +276,10 @@ class TriageService:
         if match:
             case = session.scalar(select(Case).where(Case.reference == match.group(0)))
             if case is not None:
-                return None, case
+                # the case's first message carries the card whose thread this reply joins
+                first = session.scalar(select(Message).where(Message.case_id == case.id, Message.id != row.id)
+                                       .order_by(Message.id).limit(1))
+                return first, case
         return None, None
 
     def process_pending(self, limit: int | None = None) -> int:

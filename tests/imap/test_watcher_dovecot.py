@@ -51,14 +51,14 @@ def counts(service) -> tuple[int, int, int, int]:
                 s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == "review")))
 
 
-async def until(predicate, timeout: float, step: float = 0.02):
+async def until(predicate, timeout: float, step: float = 0.02, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = await asyncio.to_thread(predicate)
         if value:
             return value
         await asyncio.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s")
+    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 class Running:
@@ -121,12 +121,12 @@ async def test_dovecot_killed_and_restarted_mid_run_loses_and_doubles_nothing(do
         await asyncio.to_thread(dovecot.kill)  # mid-backlog: some fetched, some stored, some not marked
         await asyncio.sleep(1.0)  # the watcher retries with backoff and raises an alert
         await asyncio.to_thread(dovecot.start)
-        await until(lambda: watcher.connected.is_set(), 10)
+        await until(lambda: watcher.connected.is_set(), 20, what="reconnected after restart")
         await asyncio.to_thread(dovecot.append_many, [mail(i, "after") for i in range(20)])
-        await until(classified(service, 320), 60, step=0.1)
+        await until(classified(service, 320), 60, step=0.1, what="320 classified")
         # a server killed in the middle of a MOVE may have copied without expunging; nothing is missing there
-        await until(lambda: dovecot.uids("INBOX") == [] and len(dovecot.message_ids("Triaged")) == 320, 10,
-                    step=0.1)
+        await until(lambda: dovecot.uids("INBOX") == [] and len(dovecot.message_ids("Triaged")) == 320, 20,
+                    step=0.1, what="INBOX empty and 320 in Triaged")
     assert counts(service) == (320, 320, 320, 320)
     assert any("imap_disconnected" in r.message for r in caplog.records)
     assert any("imap_unreachable" in r.message for r in caplog.records)

@@ -154,3 +154,21 @@ def test_no_message_text_in_logs_even_when_verbose(service, dispatcher, fake, ca
     assert "kettle-zebra-9" in json.dumps(fake.messages(REVIEW)[0]["blocks"])
     assert "kettle-zebra-9" not in caplog.text
     assert "card_posted" in caplog.text
+
+
+def test_email_quoting_only_the_case_reference_goes_into_the_cards_thread(service, dispatcher, fake):
+    first = _store_email(service)
+    service.process_pending()
+    dispatcher.dispatch_once()
+    card_ts = fake.messages(REVIEW)[0]["ts"]
+    result = service.decide(Decision(message_id=first, officer=OFFICER, action="confirm"))
+    reference = result.case_reference
+    assert reference and reference.startswith("ASC-")
+    # a new email, no In-Reply-To or References: only the reference in the subject ties it to the case
+    _store_email(service, subject=f"{reference} still no carer", message_id="<c9@example.org>",
+                 body="Nobody came again this morning.")
+    service.process_pending()
+    dispatcher.dispatch_once()
+    replies = [m for m in fake.messages(REVIEW) if m.get("thread_ts") == card_ts]
+    assert len(replies) == 1 and "Nobody came again this morning" in json.dumps(replies[0]["blocks"])
+    assert [m["ts"] for m in fake.messages(REVIEW) if not m.get("thread_ts")] == [card_ts]
