@@ -14,6 +14,7 @@ unreachable for longer than ``alert_after_seconds`` raises an alert.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import random
 import re
@@ -118,6 +119,23 @@ def tls_context(settings: MailboxSettings) -> ssl.SSLContext:
     return context
 
 
+class _SaslCommand(imap.Command):
+    """An AUTHENTICATE command that answers the server's challenges: with the queued replies (the initial
+    response when the server has no SASL-IR), then with an empty line: a refused XOAUTH2 token is reported as a
+    challenge carrying a base64 JSON error, and the server says NO only after that empty reply."""
+
+    def __init__(self, *args, protocol, replies: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._protocol = protocol
+        self._replies = list(replies)
+
+    def flush(self) -> None:  # aioimaplib calls this after appending a "+ ..." continuation line
+        if self._resp_lines and self._resp_lines[-1].startswith(b"+"):
+            self._resp_lines.pop()  # the challenge (for XOAUTH2 a base64 JSON error) is not a response line
+            reply = self._replies.pop(0) if self._replies else ""
+            self._protocol.transport.write(reply.encode("ascii") + b"\r\n")
+
+
 @dataclass
 class Connection:
     client: imap.IMAP4
@@ -157,7 +175,7 @@ class FolderWatcher:
             if s.security == "starttls":
                 await self._starttls(client, context)
             if s.auth == "xoauth2":
-                response = await client.xoauth2(s.user, secret)
+                response = await self._xoauth2(client, s.user, secret)
             else:
                 response = await client.login(s.user, secret)
             if response.result != "OK":
@@ -183,6 +201,19 @@ class FolderWatcher:
             log.warning("imap_no_move mailbox=%s folder=%s fallback=keyword", s.name, self.folder)
             self._marking = "keyword"
         return Connection(client, lost, uidvalidity)
+
+    async def _xoauth2(self, client: imap.IMAP4, user: str, token: str) -> imap.Response:
+        """AUTHENTICATE XOAUTH2 (not aioimaplib's, which hangs when the token is refused: the server then sends
+        its error as a challenge and waits for an empty reply before saying NO)."""
+        protocol = client.protocol
+        initial = base64.b64encode(f"user={user}\1auth=Bearer {token}\1\1".encode()).decode("ascii")
+        sasl_ir = "SASL-IR" in protocol.capabilities
+        command = _SaslCommand("AUTHENTICATE", protocol.new_tag(), "XOAUTH2", *([initial] if sasl_ir else []),
+                               loop=protocol.loop, protocol=protocol, replies=[] if sasl_ir else [initial])
+        response = await asyncio.wait_for(protocol.execute(command, scrub=initial), self.settings.connect_timeout)
+        if response.result == "OK":
+            protocol.state = imap.AUTH
+        return response
 
     async def _starttls(self, client: imap.IMAP4, context: ssl.SSLContext) -> None:
         protocol = client.protocol

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import imaplib
+import json
 import os
 import pwd
 import shutil
@@ -12,10 +13,13 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -151,7 +155,7 @@ ssl = yes
 ssl_cert = <{base}/cert.pem
 ssl_key = <{base}/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {auth_mechanisms}
 mail_location = maildir:{base}/mail/%u
 first_valid_uid = {uid}
 last_valid_uid = 0
@@ -167,6 +171,7 @@ protocol imap {{
 }}
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {base}/users
 }}
 userdb {{
@@ -323,7 +328,8 @@ def _self_signed(directory: Path) -> None:
         server_failed("Dovecot", f"openssl failed: {result.stderr[-400:]}")
 
 
-def make_dovecot(extra_config: str = "") -> DovecotServer:
+def make_dovecot(extra_config: str = "", auth_mechanisms: str = "plain login") -> DovecotServer:
+    """A configured, not yet started Dovecot; "{base}" in ``extra_config`` names its directory."""
     base = Path(tempfile.mkdtemp(prefix="triage-dovecot-"))
     os.chmod(base, 0o755)
     for sub in ("run", "state", "mail", "home"):
@@ -344,7 +350,8 @@ def make_dovecot(extra_config: str = "") -> DovecotServer:
         group = subprocess.run(["id", "-gn"], capture_output=True, text=True).stdout.strip()
     server.config.write_text(DOVECOT_CONF.format(base=base, uid=uid, gid=gid, port=server.port,
                                                  tls_port=server.tls_port, internal=internal, login=login,
-                                                 internal_group=group) + extra_config)
+                                                 internal_group=group, auth_mechanisms=auth_mechanisms)
+                             + extra_config.replace("{base}", str(base)))
     return server
 
 
@@ -366,3 +373,101 @@ def dovecot_without_idle():
     yield server
     server.stop()
     shutil.rmtree(server.directory, ignore_errors=True)
+
+
+# ------------------------------------------------- Dovecot with OAuth2 ---
+
+
+class TokenServer:
+    """An OAuth2 token introspection endpoint (RFC 7662) on loopback, as Dovecot's oauth2 passdb asks it:
+    ``POST token=...``; a known token is {"active": true, "username": <its user>}, any other {"active": false}."""
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self.tokens = dict(tokens)
+        self.asked: list[str] = []  # every token Dovecot introspected, in order
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                token = parse_qs(body).get("token", [""])[0]
+                server.asked.append(token)
+                user = server.tokens.get(token)
+                answer = {"active": True, "username": user} if user else {"active": False}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:  # keep tokens out of stderr
+                pass
+
+        try:
+            self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        except OSError as exc:
+            server_failed("OAuth2 introspection server", str(exc))
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="token-introspection", daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/introspect"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+OAUTH2_PASSDB = """\
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/dovecot-oauth2.conf.ext
+}
+# no growing penalty (2, 4, 8, 15 s) for repeated failures from 127.0.0.1: the tests retry refused tokens fast
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+"""
+
+OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+"""
+
+
+@dataclass
+class OAuth2Dovecot:
+    """A Dovecot that accepts XOAUTH2/OAUTHBEARER bearer tokens checked against ``tokens`` (the password user
+    still logs in with LOGIN/PLAIN, so the helpers of :class:`DovecotServer` keep working)."""
+
+    server: DovecotServer
+    tokens: TokenServer
+    good_token: str
+
+
+@pytest.fixture
+def dovecot_oauth2():
+    """A fresh Dovecot whose oauth2 passdb introspects tokens at a TokenServer run by the test."""
+    good = "ya29." + uuid.uuid4().hex + uuid.uuid4().hex
+    server = make_dovecot(OAUTH2_PASSDB, auth_mechanisms="plain login xoauth2 oauthbearer")
+    tokens = TokenServer({good: server.user})
+    (server.directory / "dovecot-oauth2.conf.ext").write_text(OAUTH2_CONF.format(url=tokens.url))
+    try:
+        server.start()
+        yield OAuth2Dovecot(server, tokens, good)
+    finally:
+        server.stop()
+        tokens.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from dataclasses import replace
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.imap import FolderWatcher
+from fixtures_servers import dovecot_oauth2  # noqa: F401  (a fixture)
 from connectors.runner import App
 from triage.config import MailboxSettings, Settings
 from triage.service import TriageService
@@ -226,3 +228,57 @@ async def test_untrusted_certificate_and_wrong_password_are_refused_and_retried(
     text = " ".join(r.message for r in caplog.records)
     assert "SSL" in text or "certificate" in text.lower()
     assert "LoginRefused" in text and "not-it" not in text
+
+
+def xoauth2_mailbox(server, token_env: str, **overrides) -> MailboxSettings:
+    """Bearer-token login: no password anywhere, the token comes from the environment variable ``token_env``."""
+    return mailbox(server, auth="xoauth2", token_env=token_env, password=None, **overrides)
+
+
+async def test_xoauth2_login_with_a_valid_token_stores_and_classifies(dovecot_oauth2, service, monkeypatch):
+    server, good = dovecot_oauth2.server, dovecot_oauth2.good_token
+    monkeypatch.setenv("TRIAGE_TEST_TOKEN", good)
+    watcher = FolderWatcher(xoauth2_mailbox(server, "TRIAGE_TEST_TOKEN"), "INBOX", service)
+    async with Running(service, [watcher]):
+        assert dovecot_oauth2.tokens.asked == [good]  # Dovecot's oauth2 passdb checked this very token
+        await asyncio.to_thread(server.append, mail(1, "oauth"))
+        await until(classified(service, 1), 5)
+        await until(lambda: server.uids("INBOX") == [] and len(server.uids("Triaged")) == 1, 5)  # moved
+    assert counts(service) == (1, 1, 1, 1)
+    assert "method=XOAUTH2" in (server.directory / "dovecot.log").read_text()
+
+
+async def test_xoauth2_bad_token_is_refused_retried_and_never_logged(dovecot_oauth2, service, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    server = dovecot_oauth2.server
+    bad = "ya29.expired-" + dovecot_oauth2.good_token[5:]
+    monkeypatch.setenv("TRIAGE_TEST_TOKEN", bad)
+    await asyncio.to_thread(server.append, mail(1, "bad"))
+    watcher = FolderWatcher(xoauth2_mailbox(server, "TRIAGE_TEST_TOKEN", alert_after_seconds=0.3,
+                                            connect_timeout=3), "INBOX", service)
+    app = App(service, [watcher], dispatcher=None, idle_seconds=0.2)
+    started = time.monotonic()
+    task = asyncio.create_task(app.run(handle_signals=False))
+    try:
+        await until(lambda: sum("imap_disconnected" in r.message for r in caplog.records) >= 3, 10,
+                    what="three refused attempts")
+        await until(lambda: service.outbox_pending("alert"), 5, what="an alert")
+    finally:
+        app.request_stop()
+        await asyncio.wait_for(task, 10)
+    elapsed = time.monotonic() - started
+    assert not watcher.connected.is_set() and counts(service)[0] == 0 and server.uids("INBOX") == [1]
+    assert bad in dovecot_oauth2.tokens.asked  # refused by the introspection endpoint, not by some other path
+    refusals = [r.message for r in caplog.records if "imap_disconnected" in r.message]
+    assert all("LoginRefused" in m for m in refusals), refusals  # a refusal, not a timeout
+    assert elapsed < 8, f"each refusal should be prompt, took {elapsed:.1f} s"  # no wait for connect_timeout
+    for m in refusals:  # capped exponential backoff with jitter: half to all of min(0.4, 0.05 * 2 ** n)
+        attempt, delay = int(m.split("attempt=")[1].split()[0]), float(m.rsplit("retry_in=", 1)[1])
+        ceiling = min(0.4, 0.05 * 2 ** (attempt - 1))
+        assert ceiling / 2 - 0.005 <= delay <= ceiling + 0.005, m
+    assert [int(m.split("attempt=")[1].split()[0]) for m in refusals] == list(range(1, len(refusals) + 1))
+    alert = service.outbox_pending("alert")[0].payload["text"]
+    secrets = {bad, base64.b64encode(f"user={server.user}\1auth=Bearer {bad}\1\1".encode()).decode()}
+    logged = caplog.text + " ".join(str(r.args) for r in caplog.records) + alert
+    assert not any(secret in logged for secret in secrets)
+    assert "ya29" not in logged
