@@ -93,8 +93,13 @@ def cross_validate(texts: list[str], labels: list[Labels], folds: int = 5, **par
 
 
 def train(data_dir: Path | None = None, out_dir: Path | None = None, taxonomy: Taxonomy | None = None,
-          tokenizer: str = DEFAULT_TOKENIZER, cv: bool = True, extra_card: dict | None = None) -> dict:
-    """Rebuild the model from labelled data; returns the model card written beside it."""
+          tokenizer: str = DEFAULT_TOKENIZER, cv: bool = True, extra_card: dict | None = None,
+          thresholds: dict[str, float] | None = None) -> dict:
+    """Rebuild the model from labelled data; returns the model card written beside it.
+
+    Review thresholds are learned by cross-validation; without it, ``thresholds``
+    (or the defaults) are used.
+    """
     data_dir = Path(data_dir or training_data_dir())
     out_dir = Path(out_dir or shipped_models_dir())
     taxonomy = taxonomy or load_taxonomy()
@@ -107,13 +112,11 @@ def train(data_dir: Path | None = None, out_dir: Path | None = None, taxonomy: T
         "training_examples": len(examples),
         "training_counts": _counts(labels),
     }
-    thresholds = None
     if cv:
         result = cross_validate(texts, labels, tokenizer=tokenizer)
         thresholds, coverage = result.thresholds()
         card["cv_macro_f1"] = result.macro_f1()
         card["cv_folds"] = 5
-        card["review_thresholds"] = thresholds
         card["review_targets"] = REVIEW_TARGETS
         card["confident_share"] = coverage
     model = TriageModel(tokenizer=tokenizer, thresholds=thresholds).fit(texts, labels)
@@ -122,8 +125,7 @@ def train(data_dir: Path | None = None, out_dir: Path | None = None, taxonomy: T
     card["settings"] = {"tokenizer": model.tokenizer, "C": model.C, "sentiment": model.sentiment,
                         "word_vectors": model.word_vectors, "other_floor": model.other_floor,
                         "sentence_splitter": model.sentence_splitter}
-    if not cv:
-        card["review_thresholds"] = model.thresholds
+    card["review_thresholds"] = model.thresholds
     if extra_card:
         card.update(extra_card)
     previous = None
@@ -166,8 +168,6 @@ def load_model(model_dir: Path | None = None) -> TriageModel:
     log.warning("model_rebuild reason=sklearn_version built_with=%s installed=%s target=%s",
                 built_with, sklearn.__version__, rebuilt)
     train(training_data_dir(), rebuilt, tokenizer=card.get("tokenizer", DEFAULT_TOKENIZER), cv=False,
-          extra_card={"review_thresholds": card.get("review_thresholds"), "rebuilt_from": str(model_dir)})
+          thresholds=card.get("review_thresholds"), extra_card={"rebuilt_from": str(model_dir)})
     model, _ = load_verified(rebuilt)
-    if card.get("review_thresholds"):
-        model.thresholds = dict(card["review_thresholds"])
     return model

@@ -56,6 +56,8 @@ def test_other_scikit_learn_version_rebuilds_instead_of_unpickling(small_model_d
     shutil.copytree(small_model_dir, model_dir)
     card = json.loads((model_dir / CARD_JSON).read_text())
     card["versions"]["scikit-learn"] = "0.0.1"
+    learned = {"type": 0.61, "category": 0.52, "service_area": 0.51}
+    card["review_thresholds"] = learned
     (model_dir / CARD_JSON).write_text(json.dumps(card))
     marker = tmp_path / "unpickled"
     (model_dir / ARTIFACT).write_bytes(pickle.dumps(_Boom(str(marker))))  # would run if unpickled
@@ -64,10 +66,15 @@ def test_other_scikit_learn_version_rebuilds_instead_of_unpickling(small_model_d
     model = load_model(model_dir)
     assert not marker.exists()
     probes = ["the carers were rude to my dad", "thank you for sorting the invoice", "how do I get a ramp?"]
-    # rebuilt from the same data: the same predictions as the model it replaces
-    assert [s.to_dict() for s in model.predict_texts(probes)] == [s.to_dict() for s in small_model.predict_texts(probes)]
+    # rebuilt from the same data: the same labels and confidences as the model it replaces
+    fields = ("type", "type_confidence", "category", "category_confidence", "service_area",
+              "service_area_confidence", "reason_terms", "reason_sentence")
+    rebuilt_out = [{k: s.to_dict()[k] for k in fields} for s in model.predict_texts(probes)]
+    assert rebuilt_out == [{k: s.to_dict()[k] for k in fields} for s in small_model.predict_texts(probes)]
     rebuilt = list((tmp_path / "cache").iterdir())
     assert len(rebuilt) == 1 and (rebuilt[0] / ARTIFACT).is_file()
     # second load uses the cached rebuild (same object behaviour, no retraining needed)
     again = load_model(model_dir)
     assert again.predict_texts(["x y z"])[0].type == model.predict_texts(["x y z"])[0].type
+    # the learned review thresholds survive the rebuild, on the first load and from the cache
+    assert model.thresholds == learned and again.thresholds == learned
