@@ -125,7 +125,7 @@ class TriageModel:
                                 shape=(len(docs), len(owner)))
         return self.counts_.transform(sentences).tocsr(), summing
 
-    def _features(self, docs: Sequence[Tokenized]) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+    def _features(self, docs: Sequence[Tokenized]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """The feature matrix of the texts, with the per-sentence counts kept for the reasons."""
         sentence_counts, summing = self._sentence_counts(docs)
         blocks = [self.tfidf_.transform(summing @ sentence_counts)]
@@ -133,7 +133,7 @@ class TriageModel:
             blocks.append(sp.csr_matrix(sentiment_matrix(docs, self.sentiment)))
         if self.word_vectors:
             blocks.append(sp.csr_matrix(mean_vectors(docs, self.word_vectors)))
-        return sp.hstack(blocks, format="csr"), sentence_counts, summing
+        return sp.hstack(blocks, format="csr"), sentence_counts
 
     def _head_estimator(self, n_per_class: int) -> CalibratedClassifierCV:
         base = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
@@ -147,7 +147,7 @@ class TriageModel:
         docs = self.tokenize(texts)
         self.counts_ = CountVectorizer(analyzer=NgramAnalyzer(2), min_df=2, max_df=0.9, dtype=np.float32)
         self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self.counts_.fit_transform(docs))
-        features, _, _ = self._features(docs)
+        features, _ = self._features(docs)
         self.n_word_features_ = len(self.counts_.vocabulary_)
         self.word_names_ = np.asarray(self.counts_.get_feature_names_out(), dtype=object)
         self.heads_: dict[str, CalibratedClassifierCV] = {}
@@ -186,7 +186,7 @@ class TriageModel:
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Calibrated probabilities per head, columns in ``classes(head)`` order."""
-        features, _, _ = self._features(self.tokenize(list(texts)))
+        features, _ = self._features(self.tokenize(list(texts)))
         return {head: est.predict_proba(features) for head, est in self.heads_.items()}
 
     def predict_texts(self, texts: Sequence[str], with_reasons: bool = True) -> list[Suggestion]:
@@ -195,7 +195,7 @@ class TriageModel:
         if not texts:
             return []
         docs = self.tokenize(texts)
-        features, sentence_counts, _ = self._features(docs)
+        features, sentence_counts = self._features(docs)
         probs = {head: est.predict_proba(features) for head, est in self.heads_.items()}
         picks = {head: probs[head].argmax(axis=1) for head in HEADS}
         picks["type"] = self.pick_types(probs["type"])
@@ -255,16 +255,17 @@ class TriageModel:
         """Fill in each suggestion's key terms and most supportive sentence."""
         n_words = self.n_word_features_
         word_part = features[:, :n_words].tocsr()
-        all_sentences = [sentence for doc in docs for sentence in doc.sentences]
-        owners = [i for i, doc in enumerate(docs) for _ in doc.sentences]
-        seen: dict[int, int] = {}
-        keep = []
-        for row, owner in enumerate(owners):
-            seen[owner] = seen.get(owner, 0) + 1
-            if seen[owner] <= MAX_REASON_SENTENCES:
-                keep.append(row)
-        owners = [owners[r] for r in keep]
-        all_sentences = [all_sentences[r] for r in keep]
+        # sentence rows are contiguous per text: keep each text's first MAX_REASON_SENTENCES
+        keep: list[int] = []
+        owners: list[int] = []
+        all_sentences: list[str] = []
+        start = 0
+        for i, doc in enumerate(docs):
+            taken = doc.sentences[:MAX_REASON_SENTENCES]
+            keep.extend(range(start, start + len(taken)))
+            owners.extend([i] * len(taken))
+            all_sentences.extend(taken)
+            start += len(doc.sentences)
         sentence_features = self.tfidf_.transform(sentence_counts[keep]) if keep else None
         weights_cache: dict[tuple[str, str], np.ndarray] = {}
 
