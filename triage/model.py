@@ -25,7 +25,7 @@ from triage.message import ParsedMessage
 from triage.sentiment import sentiment_matrix
 from triage.vectors import mean_vectors, vectors_sha256
 from triage.taxonomy import CATEGORISED_TYPES, ROUTED_TYPES
-from triage.text import NgramAnalyzer, Tokenized, make_tokenizer, tokenize
+from triage.text import SENTENCE_START, NgramAnalyzer, Tokenized, make_tokenizer, tokenize
 
 HEADS = ("type", "category", "service_area")
 _PLACEHOLDERS = frozenset({"0", "urltoken", "emailtoken", "phonetoken"})
@@ -90,7 +90,7 @@ class Labels:
 
 def _meaningful(term: str) -> bool:
     """A term worth showing an officer: not only stop words, digits or placeholders."""
-    words = [w.removeprefix("neg_") for w in term.split()]
+    words = [w.removeprefix(SENTENCE_START).removeprefix("neg_") for w in term.split()]
     return any(w not in ENGLISH_STOP_WORDS and w not in _PLACEHOLDERS and len(w) > 1 for w in words)
 
 
@@ -298,7 +298,7 @@ class TriageModel:
                     term = str(self.word_names_[idx[j]])
                     if not _meaningful(term):
                         continue
-                    term = term.replace("neg_", "not ")
+                    term = term.removeprefix(SENTENCE_START).replace("neg_", "not ")
                     if not any(term in t or t in term for t in terms):
                         terms.append(term)
             sentence = best_sentence.get(i, (0.0, ""))[1]

@@ -18,8 +18,11 @@ def render_card(card: dict) -> str:
     lines += ["## Library versions", ""]
     lines += _table(sorted(card.get("versions", {}).items()), ("library", "version")) + [""]
     lines += ["## Architecture", "",
-              "Shared features: word unigram and bigram TF-IDF counted within sentences (regular-expression words "
-              "with spaCy's English lookup lemmas, negation marked); six sentence-level polarity figures from the "
+              "Shared features: word unigram and bigram TF-IDF counted within sentences (regular-expression words, "
+              "plurals folded by spaCy's English lookup table, tense, modals and comparatives kept; negation "
+              "marked, except that a bare answer such as \"nothing\" or \"no\" does not reach a new clause after "
+              "it; the first word of each sentence also counted on its own, so \"Listen to mum\" differs from "
+              "\"she listened\"); six sentence-level polarity figures from the "
               "VADER lexicon; the mean of GloVe 6B 50-dimensional word vectors (public domain, 60,000 words shipped "
               "in `triage/data`). Three heads: type; category (complaints and comments); service area "
               "(complaints, compliments, comments). Each head is a class-balanced logistic regression calibrated "

@@ -36,11 +36,18 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()
 
 
+#: "Nothing, it was excellent" is often written without the comma: a new subject
+#: after a bare answer like "nothing" or "no" starts a clause the negation does not reach.
+_ANSWER_NEGATORS = frozenset({"no", "nothing", "none", "nope"})
+_CLAUSE_SUBJECTS = frozenset({"it", "everything", "everyone", "everybody", "they", "i", "we", "she", "he",
+                              "you", "staff", "all"})
+
+
 def _mark_negation(tokens: list[str]) -> list[str]:
     """Prefix the three words after a negator with ``neg_`` ("not helpful" -> "neg_helpful")."""
     out: list[str] = []
     remaining = 0
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok in _CLAUSE_END:
             remaining = 0
             if tok[0].isalpha():
@@ -48,7 +55,8 @@ def _mark_negation(tokens: list[str]) -> list[str]:
             continue
         if tok in _NEGATORS:
             out.append(tok)
-            remaining = 3
+            following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            remaining = 0 if (tok in _ANSWER_NEGATORS and following in _CLAUSE_SUBJECTS) else 3
             continue
         if remaining:
             out.append("neg_" + tok)
@@ -137,8 +145,19 @@ class SpacyTokenizer(_LemmaCache):
         return out
 
 
+def _lemma(word: str, table) -> str:
+    """A plural folded to its singular by spaCy's lookup table ("carers" -> "carer");
+    every other form stays as written. Full lemmas cost accuracy on short feedback:
+    they turn "could be better" into "can be well", "quicker" into "quick" and the
+    past of "she listened" (praise) into the "listen" of a request to listen."""
+    if not word.endswith("s") or not word.isalpha() or word == "does":  # the table has "doe"
+        return word
+    lemma = table.get(word, word)
+    return lemma if lemma[:3] == word[:3] else word  # not "was" -> "be" or "does" -> "do"
+
+
 class LemmaTokenizer(_LemmaCache, PlainTokenizer):
-    """Regular-expression words, lemmatised with spaCy's English lookup table."""
+    """Regular-expression words, plurals folded with spaCy's English lookup table."""
 
     name = "lemmas"
 
@@ -149,7 +168,7 @@ class LemmaTokenizer(_LemmaCache, PlainTokenizer):
         for word in _WORD.findall(normalise(text)):
             lemma = cache.get(word)
             if lemma is None:
-                lemma = table.get(word, word) if word.isalpha() else word
+                lemma = _lemma(word, table)
                 if len(cache) < 200_000:
                     cache[word] = lemma
             out.append(lemma)
@@ -198,9 +217,16 @@ class NgramAnalyzer:
         return grams
 
 
+#: Marks the first word of a sentence: "^listen", "^more" and "^nothing" open the
+#: requests and "nothing to change" answers that short feedback forms are full of.
+SENTENCE_START = "^"
+
+
 def _ngrams(tokens: list[str], ngram_max: int) -> list[str]:
     words = [t for t in tokens if t[0].isalnum() or t.startswith("neg_")]
     grams = list(words)
+    if words:
+        grams.append(SENTENCE_START + words[0])
     for n in range(2, ngram_max + 1):
         grams.extend(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
     return grams

@@ -39,7 +39,12 @@ def test_each_sentence_keeps_its_own_tokens(name):
 
 
 def test_lemmas_fold_word_forms():
-    assert make_tokenizer("lemmas").words("The carers were rushing") == ["the", "carer", "be", "rush"]
+    assert make_tokenizer("lemmas").words("The carers were rushing") == ["the", "carer", "were", "rushing"]
+    # only plurals fold: tense, modals and comparatives carry the difference between
+    # praise ("she listened") and a request ("could be better", "listen to mum")
+    assert make_tokenizer("lemmas").words("Services could be quicker, she listened") == [
+        "service", "could", "be", "quicker", ",", "she", "listened"]
+    assert make_tokenizer("lemmas").words("It was less than he does") == ["it", "was", "less", "than", "he", "does"]
     assert make_tokenizer("spacy").words("The carers were rushing") == ["the", "carer", "be", "rush"]
     assert make_tokenizer("sklearn").words("The carers were rushing") == ["the", "carers", "were", "rushing"]
     with pytest.raises(ValueError, match="unknown tokenizer"):
@@ -61,3 +66,20 @@ def test_polarity_reads_praise_criticism_and_negation():
     assert negated[0] < 0
     mixed = polarity(tokenize("Lovely carers. The office is useless and rude.", t))
     assert mixed[3] < 0 < mixed[4]  # most negative and most positive sentence
+
+
+def test_a_bare_answer_does_not_negate_the_clause_after_it():
+    tokenizer = make_tokenizer("sklearn")
+    # "Nothing it was excellent": the answer to "what could we do better?", then praise
+    assert tokenize("Nothing it was excellent", tokenizer).tokens == [["nothing", "it", "was", "excellent"]]
+    assert tokenize("No everything was great", tokenizer).tokens == [["no", "everything", "was", "great"]]
+    # a negator that governs what follows still negates it
+    assert tokenize("No problems at all", tokenizer).tokens == [["no", "neg_problems", "neg_at", "neg_all"]]
+    assert tokenize("Not everything was explained", tokenizer).tokens == [
+        ["not", "neg_everything", "neg_was", "neg_explained"]]
+
+
+def test_the_first_word_of_each_sentence_is_a_feature_of_its_own():
+    grams = NgramAnalyzer(2)(tokenize("Listen to mum. She listened.", make_tokenizer("sklearn")))
+    assert "^listen" in grams and "^she" in grams
+    assert "^to" not in grams and "^listened" not in grams
