@@ -300,6 +300,8 @@ class FolderWatcher:
     async def wait_for_mail(self, conn: Connection) -> None:
         """Return when new mail may have arrived (IDLE push, IDLE renewal or poll interval)."""
         client = conn.client
+        if _stopping():  # a stop that an earlier command's asyncio.wait_for swallowed: do not go idle
+            raise asyncio.CancelledError
         if conn.lost.is_set():
             raise ConnectionLost("connection closed by the server")
         if not client.has_capability("IDLE"):
@@ -317,6 +319,8 @@ class FolderWatcher:
             raise ConnectionLost("server did not accept IDLE in time") from None
         try:
             while True:
+                if _stopping():  # swallowed inside idle_start: the finally below ends IDLE
+                    raise asyncio.CancelledError
                 push = asyncio.ensure_future(client.wait_server_push(timeout=renew + 5))
                 lost = asyncio.ensure_future(conn.lost.wait())
                 done, _ = await asyncio.wait({push, lost}, return_when=asyncio.FIRST_COMPLETED)

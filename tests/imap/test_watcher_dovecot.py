@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from connectors.imap import FolderWatcher
+from connectors.imap import FolderWatcher, _close
 from fixtures_servers import dovecot_oauth2  # noqa: F401  (a fixture)
 from connectors.runner import App
 from triage.config import MailboxSettings, Settings
@@ -209,6 +209,30 @@ async def test_tls_and_starttls_with_the_servers_certificate(dovecot, service, s
     async with Running(service, [FolderWatcher(settings, "INBOX", service)]):
         await asyncio.to_thread(dovecot.append, mail(1, security))
         await until(classified(service, 1), 5)
+
+
+async def test_a_stop_swallowed_by_an_earlier_command_does_not_start_idle(dovecot, service):
+    """Python 3.11's asyncio.wait_for (which aioimaplib uses for every command) can swallow a cancellation
+    when the command's answer arrives at the same moment. The task is still stopping; the watcher must not
+    then go into IDLE, where it would sit for the whole renewal interval (30 s here) and hang the shutdown."""
+    watcher = FolderWatcher(mailbox(dovecot), "INBOX", service)
+    conn = await watcher.connect()
+
+    async def after_a_swallowed_stop():
+        asyncio.current_task().cancel()
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            pass  # what wait_for does when the inner future finished as the cancel arrived
+        await watcher.wait_for_mail(conn)
+
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.create_task(after_a_swallowed_stop()), 5)
+        assert not conn.client.has_pending_idle()
+        assert (await conn.client.noop()).result == "OK"  # the session is still usable, not mid-IDLE
+    finally:
+        await _close(conn.client)
 
 
 async def test_untrusted_certificate_and_wrong_password_are_refused_and_retried(dovecot, service, caplog):
