@@ -222,6 +222,24 @@ class NgramAnalyzer:
 SENTENCE_START = "^"
 
 
+#: Pronouns, auxiliaries, articles, prepositions and conjunctions: no negators, no content words.
+#: N-grams made only of these carry a corpus's writing style ("i was", "when she") rather than its
+#: topic, so the category and service-area heads do not learn from them (see ``is_function_gram``).
+FUNCTION_WORDS = frozenset("""
+a an the this that these those it its it's i i'm i've i'd me my mine myself we us our ours you your yours
+he him his she her hers they them their theirs is are was were be been being am do does did doing have has
+had having will would shall should can could may might must of to in on at by for with from about into onto
+over under up down out off than then so as if or and but because while when where what which who whom whose
+why how there here some any all each every very just also too quite really bit lot lots much many more most
+such own same other another again still even only
+""".split())
+
+
+def is_function_gram(term: str) -> bool:
+    """True for an n-gram made only of function words (negated words are never function words)."""
+    return all(w.removeprefix(SENTENCE_START) in FUNCTION_WORDS for w in term.split())
+
+
 def _ngrams(tokens: list[str], ngram_max: int) -> list[str]:
     words = [t for t in tokens if t[0].isalnum() or t.startswith("neg_")]
     grams = list(words)

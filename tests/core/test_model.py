@@ -88,3 +88,18 @@ def test_cross_validation_yields_scores_and_thresholds(small_corpus):
     thresholds, coverage = result.thresholds()
     assert all(0.3 <= t <= 0.95 for t in thresholds.values())
     assert all(0 < c <= 1 for c in coverage.values())
+
+
+def test_category_and_service_area_heads_learn_from_content_words_only(small_model):
+    from triage.model import CONTENT_HEADS
+    from triage.text import is_function_gram
+
+    n = small_model.n_word_features_
+    style = np.array([is_function_gram(t) for t in small_model.word_names_])
+    assert style.any() and not style.all()
+    assert is_function_gram("i was") and is_function_gram("^when") and not is_function_gram("neg_told")
+    for head in CONTENT_HEADS:
+        weights = small_model._linear(head).coef_[:, :n]
+        assert np.all(weights[:, style] == 0.0), head
+        assert np.any(weights[:, ~style] != 0.0), head
+    assert np.any(small_model._linear("type").coef_[:, :n][:, style] != 0.0)  # "could", "more" stay for type
