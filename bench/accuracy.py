@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import time
 from collections import Counter
 
@@ -21,15 +22,28 @@ from _common import ROOT, nhs_dir
 from sklearn.metrics import f1_score
 
 from triage.artifacts import read_card, write_card
+from triage.corpus import load_examples
 from triage.evaluate import format_report, head_report
 from triage.message import read_chat
-from triage.paths import shipped_models_dir
+from triage.paths import shipped_models_dir, training_data_dir
 from triage.sentiment import polarity
 from triage.text import make_tokenizer, tokenize
+from triage.taxonomy import load_taxonomy
 from triage.training import load_model
 
 REFERENCE = {"type": 0.90, "category": 0.62}
 TARGET = {"type": 0.85, "category": 0.50}
+
+
+def folded(text: str) -> str:
+    """Lower case, letters and digits only: how two stock answers are compared."""
+    return re.sub(r"[^a-z0-9 ]", "", " ".join(text.lower().split()))
+
+
+def training_overlap(texts) -> int:
+    """How many evaluation texts equal a training text once case and punctuation are folded (should be 0)."""
+    seen = {folded(e.parsed().model_text) for e in load_examples(training_data_dir(), load_taxonomy())}
+    return sum(folded(t) in seen for t in texts)
 
 
 def rows(path):
@@ -93,6 +107,10 @@ def main() -> None:
         wrong = [(t, p, r["text"]) for t, p, r in zip(cat_truth, cat_pred, cat_rows) if t != p]
         for t, p, text in wrong[: args.errors]:
             print(f"  true={t} predicted={p}: {text[:160]}")
+
+    overlap = training_overlap([r["text"] for r in type_rows] + [r["text"] for r in cat_rows])
+    print(f"evaluation texts equal to a training text (case and punctuation folded): {overlap}")
+    results["overlap with training_data"] = f"{overlap} evaluation texts equal a training text"
 
     if args.write_card:
         model_dir = args.model_dir or shipped_models_dir()

@@ -139,9 +139,19 @@ class TriageModel:
             blocks.append(sp.csr_matrix(mean_vectors(docs, self.word_vectors)))
         return sp.hstack(blocks, format="csr"), sentence_counts
 
-    def _head_estimator(self, n_per_class: int) -> CalibratedClassifierCV:
+    def _head_estimator(self, head: str, n_per_class: int) -> CalibratedClassifierCV:
         base = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
         return CalibratedClassifierCV(base, method="sigmoid", cv=min(5, max(2, n_per_class)), ensemble=False)
+
+    def _head_columns(self, head: str, n_columns: int) -> np.ndarray | None:
+        """The feature columns a head learns from, as a 0/1 scale (None: all of them).
+
+        A column that is zero in training gets a zero weight, so prediction needs no mask.
+        """
+        keep = np.ones(n_columns, dtype=np.float32)
+        if head in CONTENT_HEADS:
+            keep[[i for i, term in enumerate(self.word_names_) if is_function_gram(term)]] = 0.0
+        return None if keep.all() else keep
 
     def fit(self, texts: Sequence[str], labels: Sequence[Labels]) -> "TriageModel":
         """Learn features and the three heads from texts and their labels."""
@@ -154,19 +164,17 @@ class TriageModel:
         features, _ = self._features(docs)
         self.n_word_features_ = len(self.counts_.vocabulary_)
         self.word_names_ = np.asarray(self.counts_.get_feature_names_out(), dtype=object)
-        # a column that is zero in training gets a zero weight, so prediction needs no mask
-        content = np.ones(features.shape[1], dtype=np.float32)
-        content[[i for i, term in enumerate(self.word_names_) if is_function_gram(term)]] = 0.0
         self.heads_: dict[str, CalibratedClassifierCV] = {}
         for head in HEADS:
             rows = [i for i, lab in enumerate(labels)
                     if lab.head(head) is not None and (HEAD_TYPES[head] is None or lab.type in HEAD_TYPES[head])]
             y = np.asarray([labels[i].head(head) for i in rows], dtype=object)
             counts = np.unique(y, return_counts=True)[1]
-            estimator = self._head_estimator(int(counts.min()))
+            estimator = self._head_estimator(head, int(counts.min()))
             x = features[rows]
-            if head in CONTENT_HEADS:
-                x = x.multiply(content).tocsr()
+            columns = self._head_columns(head, features.shape[1])
+            if columns is not None:
+                x = x.multiply(columns).tocsr()
             estimator.fit(x, y)
             self.heads_[head] = estimator
         return self

@@ -23,6 +23,10 @@ FEATURES = ("compound", "positive_share", "negative_share", "most_negative_sente
 #: VADER's own damping of a negated word's valence.
 NEGATION_SCALAR = -0.74
 _ALPHA = 15.0
+#: VADER's contrast rule: in "the care was good but the wait was terrible" the clause after "but"
+#: is the writer's point, so it counts one and a half times and the clause before it half.
+CONTRAST_WORDS = frozenset({"but", "however", "although", "though", "except"})
+_BEFORE_CONTRAST, _AFTER_CONTRAST = 0.5, 1.5
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +56,8 @@ def polarity(doc: Tokenized) -> list[float]:
     per_sentence = []
     for tokens in doc.tokens:
         sentence_total = 0.0
-        for tok in tokens:
+        contrast = max((i for i, tok in enumerate(tokens) if tok in CONTRAST_WORDS), default=-1)
+        for position, tok in enumerate(tokens):
             negated = tok.startswith("neg_")
             word = tok[4:] if negated else tok
             value = valences.get(word)
@@ -61,6 +66,8 @@ def polarity(doc: Tokenized) -> list[float]:
                 continue
             if negated:
                 value *= NEGATION_SCALAR
+            if contrast >= 0:
+                value *= _BEFORE_CONTRAST if position < contrast else _AFTER_CONTRAST
             sentence_total += value
             if value > 0:
                 pos += value

@@ -83,3 +83,12 @@ def test_the_first_word_of_each_sentence_is_a_feature_of_its_own():
     grams = NgramAnalyzer(2)(tokenize("Listen to mum. She listened.", make_tokenizer("sklearn")))
     assert "^listen" in grams and "^she" in grams
     assert "^to" not in grams and "^listened" not in grams
+
+
+def test_the_clause_after_but_carries_the_writers_point():
+    t = make_tokenizer("lemmas")
+    grievance = polarity(tokenize("The carers were lovely but the wait was dreadful", t))
+    praise = polarity(tokenize("The wait was dreadful but the carers were lovely", t))
+    assert grievance[0] < 0 < praise[0]
+    plain = polarity(tokenize("The carers were lovely and the wait was dreadful", t))
+    assert grievance[0] < plain[0] < praise[0]
