@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer,
 from sklearn.linear_model import LogisticRegression
 
 from triage.message import ParsedMessage
-from triage.sentiment import sentiment_matrix
+from triage.sentiment import FEATURES as SENTIMENT_FEATURES, sentiment_matrix
 from triage.vectors import mean_vectors, vectors_sha256
 from triage.taxonomy import CATEGORISED_TYPES, ROUTED_TYPES
 from triage.text import SENTENCE_START, NgramAnalyzer, Tokenized, is_function_gram, make_tokenizer, tokenize
@@ -32,9 +32,10 @@ _PLACEHOLDERS = frozenset({"0", "urltoken", "emailtoken", "phonetoken"})
 #: Which training examples each head learns from.
 HEAD_TYPES = {"type": None, "category": CATEGORISED_TYPES, "service_area": ROUTED_TYPES}
 DEFAULT_THRESHOLDS = {"type": 0.55, "category": 0.45, "service_area": 0.45}
-#: Heads that learn from content words only: n-grams made purely of function words ("i was", "when she")
-#: mark how our writers told a kind of complaint, not what it is about, and do not carry over to real mail.
-#: (The type head keeps them: "could", "should" and "more" separate a request from praise.)
+#: Heads that learn from content only: n-grams made purely of function words ("i was", "when she") and the
+#: polarity figures mark how our writers told a kind of complaint, not what it is about, and do not carry
+#: over to real mail. (The type head keeps both: "could", "should" and "more" and the writer's polarity
+#: separate a request or a grievance from praise.)
 CONTENT_HEADS = ("category", "service_area")
 MAX_REASON_SENTENCES = 40
 
@@ -151,6 +152,8 @@ class TriageModel:
         keep = np.ones(n_columns, dtype=np.float32)
         if head in CONTENT_HEADS:
             keep[[i for i, term in enumerate(self.word_names_) if is_function_gram(term)]] = 0.0
+            if self.sentiment:  # how upset a writer is says it is a grievance, not what it is about
+                keep[self.n_word_features_:self.n_word_features_ + len(SENTIMENT_FEATURES)] = 0.0
         return None if keep.all() else keep
 
     def fit(self, texts: Sequence[str], labels: Sequence[Labels]) -> "TriageModel":

@@ -90,8 +90,9 @@ def test_cross_validation_yields_scores_and_thresholds(small_corpus):
     assert all(0 < c <= 1 for c in coverage.values())
 
 
-def test_category_and_service_area_heads_learn_from_content_words_only(small_model):
+def test_category_and_service_area_heads_learn_from_content_only(small_model):
     from triage.model import CONTENT_HEADS
+    from triage.sentiment import FEATURES as SENTIMENT_FEATURES
     from triage.text import is_function_gram
 
     n = small_model.n_word_features_
@@ -99,7 +100,10 @@ def test_category_and_service_area_heads_learn_from_content_words_only(small_mod
     assert style.any() and not style.all()
     assert is_function_gram("i was") and is_function_gram("^when") and not is_function_gram("neg_told")
     for head in CONTENT_HEADS:
-        weights = small_model._linear(head).coef_[:, :n]
-        assert np.all(weights[:, style] == 0.0), head
-        assert np.any(weights[:, ~style] != 0.0), head
+        weights = small_model._linear(head).coef_
+        assert np.all(weights[:, :n][:, style] == 0.0), head
+        assert np.any(weights[:, :n][:, ~style] != 0.0), head
+        assert np.all(weights[:, n:n + len(SENTIMENT_FEATURES)] == 0.0), head  # polarity is for the type head
+        assert np.any(weights[:, n + len(SENTIMENT_FEATURES):] != 0.0), head  # word vectors stay
     assert np.any(small_model._linear("type").coef_[:, :n][:, style] != 0.0)  # "could", "more" stay for type
+    assert np.any(small_model._linear("type").coef_[:, n:n + len(SENTIMENT_FEATURES)] != 0.0)
