@@ -123,7 +123,11 @@ async def test_dovecot_killed_and_restarted_mid_run_loses_and_doubles_nothing(do
         await asyncio.to_thread(dovecot.kill)  # mid-backlog: some fetched, some stored, some not marked
         await asyncio.sleep(1.0)  # the watcher retries with backoff and raises an alert
         await asyncio.to_thread(dovecot.start)
-        await until(lambda: watcher.connected.is_set(), 20, what="reconnected after restart")
+        try:
+            await until(lambda: watcher.connected.is_set(), 20, what="reconnected after restart")
+        except AssertionError as exc:  # seen once in many runs: keep what the server said for the next time
+            locks = sorted(str(p.relative_to(dovecot.directory)) for p in dovecot.directory.rglob("*.lock"))
+            raise AssertionError(f"{exc}; lock files {locks}; Dovecot log: {dovecot.log_tail()}") from None
         await asyncio.to_thread(dovecot.append_many, [mail(i, "after") for i in range(20)])
         await until(classified(service, 320), 60, step=0.1, what="320 classified")
         # a server killed in the middle of a MOVE may have copied without expunging; nothing is missing there
