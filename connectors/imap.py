@@ -290,9 +290,12 @@ class FolderWatcher:
         for i in range(0, len(uids), 500):
             chunk = uid_set(uids[i:i + 500])
             if self._marking == "move":
-                response = await client.uid("move", chunk, _quote(self.settings.move_to))
+                command = client.uid("move", chunk, _quote(self.settings.move_to))
             else:
-                response = await client.uid("store", chunk, "+FLAGS.SILENT", f"({self.settings.keyword})")
+                command = client.uid("store", chunk, "+FLAGS.SILENT", f"({self.settings.keyword})")
+            # aioimaplib bounds only UID FETCH: a MOVE or STORE the server never answers (a folder lock
+            # left by a crash) would otherwise stall the watcher silently; a timeout reconnects and retries
+            response = await asyncio.wait_for(command, self.settings.connect_timeout)
             _check(response, "marking")
 
     # ---------------------------------------------------------- waiting ---

@@ -165,6 +165,11 @@ default_login_user = {login}
 default_internal_group = {internal_group}
 mail_max_userip_connections = 200
 mail_fsync = never
+# Dovecot's default (yes) creates a dotlock with O_EXCL and writes its PID afterwards: a SIGKILL between
+# the two leaves an empty lock that no PID check can clear, so every SELECT waits out the 120 s stale
+# timeout. With "no" the PID is written to a temporary file that is linked into place, and a lock left by
+# a killed process is taken over in seconds. Production servers behave either way; the watcher retries.
+dotlock_use_excl = no
 auth_failure_delay = 0
 protocol imap {{
   mail_max_userip_connections = 200
