@@ -57,9 +57,8 @@ def render_card(card: dict) -> str:
         lines += ["## spaCy against plain scikit-learn tokenisation", "",
                   "Measured by `bench/tokenizers.py` on the same data. What is kept: spaCy's English lookup "
                   "plural folding (from `spacy-lookups-data`) on regular-expression words (`lemmas`), chosen on "
-                  "the figures below as last measured: level with plain tokens in cross-validation (within "
-                  "0.003) and ahead on the NHS files (category 0.499 against 0.489, type 0.827 against 0.823), "
-                  "which measure transfer to real writing. spaCy's own tokenizer is slower and no more accurate "
+                  "the figures below as last measured: level with plain tokens in cross-validation and ahead on "
+                  "the NHS files, which measure transfer to real writing. spaCy's own tokenizer is slower and no more accurate "
                   "than the regular expression. Nor does spaCy's sentencizer earn its place for the reason: the "
                   "punctuation splitter is faster and its chosen sentence more often supports the label on its "
                   "own. Re-run the benchmark after changing the corpus and check this still holds.", ""]
