@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,18 +53,30 @@ def test_run_stops_cleanly_on_sigterm(tmp_path):
     environment.pop("TRIAGE_STORE_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "triage", "run"], cwd=tmp_path, env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    shown: list[str] = []
+    seen = threading.Event()
+
+    def read_console() -> None:  # the console flushes each card; wait for it rather than for a fixed time
+        for line in process.stdout:
+            shown.append(line)
+            if "new suggestion" in line:
+                seen.set()
+
+    reader = threading.Thread(target=read_console, daemon=True)
+    reader.start()
     deadline = time.monotonic() + 60
     while not (tmp_path / "inbox").is_dir() and time.monotonic() < deadline:
         time.sleep(0.1)
     (tmp_path / "inbox" / "late.eml").write_bytes(COMPLAINT)
-    while not (tmp_path / "inbox" / "processed" / "late.eml").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(1.5)  # classified and shown on the console
+    assert seen.wait(timeout=max(0.0, deadline - time.monotonic())), "no suggestion shown within 60 s"
+    assert (tmp_path / "inbox" / "processed" / "late.eml").exists()
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=20)
+    err = process.stderr.read()
+    process.wait(timeout=20)
+    reader.join(timeout=5)
     assert process.returncode == 0, err
     assert "run_stopped" in err, err[-500:]
-    assert "new suggestion" in out
+    assert any("complaint" in line for line in shown)
 
 
 def test_imap_source_on_the_command_line(tmp_path, dovecot):
