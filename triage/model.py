@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from triage.message import ParsedMessage
 from triage.sentiment import FEATURES as SENTIMENT_FEATURES, sentiment_matrix
@@ -157,7 +158,16 @@ class TriageModel:
         return None if keep.all() else keep
 
     def fit(self, texts: Sequence[str], labels: Sequence[Labels]) -> "TriageModel":
-        """Learn features and the three heads from texts and their labels."""
+        """Learn features and the three heads from texts and their labels.
+
+        BLAS runs on one thread while fitting: the solver's path (and so the weights, to the
+        last digits that can flip a borderline prediction) otherwise depends on how many cores
+        the machine has, and on two cores one thread is also faster.
+        """
+        with threadpool_limits(limits=1):
+            return self._fit(texts, labels)
+
+    def _fit(self, texts: Sequence[str], labels: Sequence[Labels]) -> "TriageModel":
         texts = list(texts)
         self.tokenizer_ = make_tokenizer(self.tokenizer)
         self.vectors_sha256_ = vectors_sha256() if self.word_vectors else None

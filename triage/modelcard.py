@@ -29,7 +29,8 @@ def render_card(card: dict) -> str:
               "only: n-grams made purely of function words (\"i was\", \"when she\") and the polarity figures "
               "mark how our writers told a kind of complaint rather than what it is about, and do not carry over "
               "to real mail. Each head is a class-balanced logistic regression calibrated "
-              "with sigmoid scaling (`CalibratedClassifierCV`). Auto-replies and bulk mail are recognised from "
+              "with sigmoid scaling (`CalibratedClassifierCV`), fitted with BLAS on one thread so that a rebuild gives the "
+              "same weights whatever the number of cores. Auto-replies and bulk mail are recognised from "
               "headers before the model. A message is archived as `other` only when that probability reaches "
               f"{card.get('settings', {}).get('other_floor', '?')}; below it the next type wins and an officer "
               "sees it, because a complaint archived unseen costs far more than one click on Not feedback.", ""]
