@@ -51,8 +51,10 @@ def test_no_config_run_once_review_and_list(tmp_path):
 def test_run_stops_cleanly_on_sigterm(tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("TRIAGE_STORE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "triage", "run"], cwd=tmp_path, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "stderr.log"  # a file, so stderr can neither fill a pipe nor block the read below
+    with log.open("w") as stderr:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([sys.executable, "-m", "triage", "run"], cwd=tmp_path, env=environment,
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
     shown: list[str] = []
     seen = threading.Event()
 
@@ -71,9 +73,9 @@ def test_run_stops_cleanly_on_sigterm(tmp_path):
     assert seen.wait(timeout=max(0.0, deadline - time.monotonic())), "no suggestion shown within 60 s"
     assert (tmp_path / "inbox" / "processed" / "late.eml").exists()
     process.send_signal(signal.SIGTERM)
-    err = process.stderr.read()
     process.wait(timeout=20)
     reader.join(timeout=5)
+    err = log.read_text()
     assert process.returncode == 0, err
     assert "run_stopped" in err, err[-500:]
     assert any("complaint" in line for line in shown)
