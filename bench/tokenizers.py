@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import time
 
 from _common import ROOT
@@ -47,7 +46,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-card", action="store_true")
     args = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     examples = load_examples(ROOT / "training_data", load_taxonomy())
     texts, labels = texts_and_labels(examples)
     results = {}
