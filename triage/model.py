@@ -1,9 +1,10 @@
 """The three-head classifier: type, complaint category and service area.
 
-One shared feature step, fitted in ``fit`` only, feeds three calibrated
-logistic-regression heads: word unigram and bigram TF-IDF (counted within
-sentences, negation marked), sentence-level polarity from a sentiment lexicon,
-and the mean of pretrained word vectors. Each text is tokenised once; the same
+One shared feature step, fitted in ``fit`` only, feeds three heads: word
+unigram and bigram TF-IDF (counted within sentences, negation marked),
+sentence-level polarity from a sentiment lexicon, and the mean of pretrained
+word vectors. Each head blends a calibrated logistic regression over all of
+these with a calibrated complement naive Bayes over the words alone. Each text is tokenised once; the same
 sentence counts give the document features and the reason. Every prediction carries a
 confidence per head, a ``needs_review`` flag when a head falls below its
 threshold, and a reason: the terms that weighed most and the sentence that
@@ -20,6 +21,7 @@ import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 from threadpoolctl import threadpool_limits
 
 from triage.message import ParsedMessage
@@ -38,6 +40,16 @@ DEFAULT_THRESHOLDS = {"type": 0.55, "category": 0.45, "service_area": 0.45}
 #: over to real mail. (The type head keeps both: "could", "should" and "more" and the writer's polarity
 #: separate a request or a grievance from praise.)
 CONTENT_HEADS = ("category", "service_area")
+#: Share of each head's probabilities that comes from complement naive Bayes over the word block, and its
+#: smoothing; chosen by 5-fold cross-validation on training_data/ (see the model card).
+BAYES_WEIGHTS = {"type": 0.2, "category": 0.5, "service_area": 0.5}
+BAYES_ALPHA = 0.3
+#: Training rows kept with each head to confirm, on every load, that quick prediction matches scikit-learn.
+FAST_PATH_CHECK_ROWS = 64
+#: How far quick prediction may differ from scikit-learn's: the library scores naive Bayes in float32 (the
+#: dtype of the features and stored log probabilities), the quick path in float64; measured differences are
+#: below 2e-5, well under the 4 decimals a confidence is shown with.
+FAST_PATH_TOLERANCE = 1e-4
 MAX_REASON_SENTENCES = 40
 
 
@@ -94,6 +106,123 @@ class Labels:
         return getattr(self, name)
 
 
+class _FastCalibrated:
+    """A fitted sigmoid-calibrated classifier reduced to arrays, for quick prediction (agrees with the
+    library within ``FAST_PATH_TOLERANCE``; it scores in float64 where scikit-learn uses float32).
+
+    ``CalibratedClassifierCV.predict_proba`` validates its input once per class, which costs
+    more than the arithmetic on one message. This does the same arithmetic (the score, then
+    each class's fitted sigmoid, then normalising) without the checks; ``BlendedHead`` uses it
+    only after confirming it gives the library's answer (see ``BlendedHead.check_fast_path``).
+    """
+
+    def __init__(self, calibrated: CalibratedClassifierCV) -> None:
+        inner = calibrated.calibrated_classifiers_[0]
+        estimator = inner.estimator
+        if isinstance(estimator, LogisticRegression):
+            self.kind = "linear"
+            self.weights = np.ascontiguousarray(estimator.coef_.T, dtype=np.float64)
+            self.offset = np.asarray(estimator.intercept_, dtype=np.float64)
+        elif isinstance(estimator, ComplementNB):
+            self.kind = "bayes"
+            self.weights = np.ascontiguousarray(estimator.feature_log_prob_.T, dtype=np.float64)
+            self.offset = (np.asarray(estimator.class_log_prior_, dtype=np.float64)
+                           if len(estimator.classes_) == 1 else np.zeros(len(estimator.classes_)))
+        else:
+            raise TypeError(f"no fast path for {type(estimator).__name__}")
+        self.n_classes = len(calibrated.classes_)
+        self.columns = np.searchsorted(calibrated.classes_, estimator.classes_)
+        self.a = np.asarray([c.a_ for c in inner.calibrators], dtype=np.float64)
+        self.b = np.asarray([c.b_ for c in inner.calibrators], dtype=np.float64)
+
+    def predict_proba(self, x: sp.csr_matrix) -> np.ndarray:
+        scores = np.asarray(x @ self.weights) + self.offset
+        if self.kind == "bayes":  # the classifier's own probabilities are what was calibrated
+            scores -= scores.max(axis=1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=1, keepdims=True)
+        if self.n_classes == 2:
+            scores = scores[:, 1:] if scores.shape[1] == 2 else scores
+        calibrated = 1.0 / (1.0 + np.exp(self.a * scores + self.b))
+        proba = np.zeros((x.shape[0], self.n_classes))
+        if self.n_classes == 2:
+            proba[:, 1] = calibrated[:, 0]
+            proba[:, 0] = 1.0 - proba[:, 1]
+        else:
+            proba[:, self.columns] = calibrated
+            total = proba.sum(axis=1, keepdims=True)
+            proba = np.divide(proba, total, out=np.full_like(proba, 1.0 / self.n_classes), where=total != 0)
+        proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+        return proba
+
+
+class BlendedHead:
+    """One head: calibrated logistic regression over all features, blended with calibrated complement
+    naive Bayes over the word block (the first ``n_words`` columns).
+
+    The two disagree in useful ways: the regression weighs features against each other, naive Bayes
+    counts evidence word by word and is steadier on short or unusual wording.
+    """
+
+    def __init__(self, linear: CalibratedClassifierCV, bayes: CalibratedClassifierCV | None,
+                 n_words: int, bayes_weight: float) -> None:
+        self.linear = linear
+        self.bayes = bayes
+        self.n_words = n_words
+        self.bayes_weight = bayes_weight if bayes is not None else 0.0
+        self.classes_ = linear.classes_
+        self.check_rows: sp.csr_matrix | None = None
+        self._fast: tuple[_FastCalibrated, _FastCalibrated | None] | None = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_fast"] = None  # rebuilt and re-checked on loading: the artifact stays small
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._fast = None
+        if getattr(self, "check_rows", None) is not None:
+            self.check_fast_path(self.check_rows)
+
+    def library_proba(self, features: sp.csr_matrix) -> np.ndarray:
+        """The blend computed through scikit-learn's own ``predict_proba``."""
+        probs = self.linear.predict_proba(features)
+        if self.bayes is not None and self.bayes_weight:
+            words = features[:, :self.n_words]
+            probs = (1.0 - self.bayes_weight) * probs + self.bayes_weight * self.bayes.predict_proba(words)
+        return probs
+
+    def check_fast_path(self, sample: sp.csr_matrix) -> bool:
+        """Turn on the quick path if it matches the library on ``sample``; the library path stays otherwise
+        (a scikit-learn release that changed how calibration works would otherwise go unnoticed)."""
+        self._fast = None
+        try:
+            fast = (_FastCalibrated(self.linear),
+                    _FastCalibrated(self.bayes) if self.bayes is not None and self.bayes_weight else None)
+        except (AttributeError, TypeError, IndexError, ValueError):
+            return False
+        self._fast = fast
+        try:
+            agrees = bool(np.allclose(self.predict_proba(sample), self.library_proba(sample),
+                                      rtol=0.0, atol=FAST_PATH_TOLERANCE))
+        except (ValueError, IndexError):
+            agrees = False
+        if not agrees:
+            self._fast = None
+        return agrees
+
+    def predict_proba(self, features: sp.csr_matrix) -> np.ndarray:
+        fast = getattr(self, "_fast", None)
+        if fast is None:
+            return self.library_proba(features)
+        linear, bayes = fast
+        probs = linear.predict_proba(features)
+        if bayes is not None:
+            probs = (1.0 - self.bayes_weight) * probs + self.bayes_weight * bayes.predict_proba(features[:, :self.n_words])
+        return probs
+
+
 def _meaningful(term: str) -> bool:
     """A term worth showing an officer: not only stop words, digits or placeholders."""
     words = [w.removeprefix(SENTENCE_START).removeprefix("neg_") for w in term.split()]
@@ -105,7 +234,7 @@ class TriageModel:
 
     def __init__(self, tokenizer: str = "lemmas", C: float = 10.0, sentiment: float = 1.0,
                  word_vectors: float = 0.3, other_floor: float = 0.7, thresholds: dict[str, float] | None = None,
-                 sentence_splitter: str = "regex") -> None:
+                 sentence_splitter: str = "regex", bayes_weights: dict[str, float] | None = None) -> None:
         self.tokenizer = tokenizer
         self.C = C
         self.sentiment = sentiment
@@ -113,6 +242,7 @@ class TriageModel:
         self.other_floor = other_floor
         self.thresholds = dict(thresholds or DEFAULT_THRESHOLDS)
         self.sentence_splitter = sentence_splitter
+        self.bayes_weights = dict(BAYES_WEIGHTS if bayes_weights is None else bayes_weights)
         self.version = ""
 
     # ------------------------------------------------------------ fitting ---
@@ -141,9 +271,26 @@ class TriageModel:
             blocks.append(sp.csr_matrix(mean_vectors(docs, self.word_vectors)))
         return sp.hstack(blocks, format="csr"), sentence_counts
 
-    def _head_estimator(self, head: str, n_per_class: int) -> CalibratedClassifierCV:
-        base = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
-        return CalibratedClassifierCV(base, method="sigmoid", cv=min(5, max(2, n_per_class)), ensemble=False)
+    def _fit_head(self, head: str, x: sp.csr_matrix, y: np.ndarray, columns: np.ndarray | None) -> BlendedHead:
+        folds = min(5, max(2, int(np.unique(y, return_counts=True)[1].min())))
+        linear = CalibratedClassifierCV(LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000),
+                                        method="sigmoid", cv=folds, ensemble=False).fit(x, y)
+        weight = self.bayes_weights.get(head, 0.0)
+        bayes = None
+        if weight:
+            bayes = CalibratedClassifierCV(ComplementNB(alpha=BAYES_ALPHA), method="sigmoid", cv=folds,
+                                           ensemble=False).fit(x[:, :self.n_word_features_], y)
+            counted = bayes.calibrated_classifiers_[0].estimator
+            if columns is not None:  # a masked column was zero in training: it must weigh nothing at prediction
+                counted.feature_log_prob_[:, columns[:self.n_word_features_] == 0] = 0.0
+            # prediction needs only the log probabilities; as float32, like the features, they take half the
+            # space, and the raw counts (needed only to refit) are dropped: the artifact stays small to load
+            counted.feature_log_prob_ = counted.feature_log_prob_.astype(np.float32)
+            del counted.feature_count_, counted.feature_all_
+        blended = BlendedHead(linear, bayes, self.n_word_features_, weight)
+        blended.check_rows = x[:FAST_PATH_CHECK_ROWS].copy()
+        blended.check_fast_path(blended.check_rows)
+        return blended
 
     def _head_columns(self, head: str, n_columns: int) -> np.ndarray | None:
         """The feature columns a head learns from, as a 0/1 scale (None: all of them).
@@ -177,25 +324,22 @@ class TriageModel:
         features, _ = self._features(docs)
         self.n_word_features_ = len(self.counts_.vocabulary_)
         self.word_names_ = np.asarray(self.counts_.get_feature_names_out(), dtype=object)
-        self.heads_: dict[str, CalibratedClassifierCV] = {}
+        self.heads_: dict[str, BlendedHead] = {}
         for head in HEADS:
             rows = [i for i, lab in enumerate(labels)
                     if lab.head(head) is not None and (HEAD_TYPES[head] is None or lab.type in HEAD_TYPES[head])]
             y = np.asarray([labels[i].head(head) for i in rows], dtype=object)
-            counts = np.unique(y, return_counts=True)[1]
-            estimator = self._head_estimator(head, int(counts.min()))
             x = features[rows]
             columns = self._head_columns(head, features.shape[1])
             if columns is not None:
                 x = x.multiply(columns).tocsr()
-            estimator.fit(x, y)
-            self.heads_[head] = estimator
+            self.heads_[head] = self._fit_head(head, x, y, columns)
         return self
 
     # --------------------------------------------------------- predicting ---
 
     def _linear(self, head: str) -> LogisticRegression:
-        return self.heads_[head].calibrated_classifiers_[0].estimator
+        return self.heads_[head].linear.calibrated_classifiers_[0].estimator
 
     def classes(self, head: str) -> list[str]:
         return [str(c) for c in self.heads_[head].classes_]

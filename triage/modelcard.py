@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+def _bayes_weights(card: dict) -> str:
+    weights = card.get("settings", {}).get("bayes_weights")
+    if not weights:
+        return "as `triage/model.py` sets"
+    return ", ".join(f"{w:g} for {head}" for head, w in weights.items())
+
+
 def _table(rows: list[tuple[str, str]], head: tuple[str, str]) -> list[str]:
     out = [f"| {head[0]} | {head[1]} |", "|---|---|"]
     out.extend(f"| {a} | {b} |" for a, b in rows)
@@ -28,8 +35,11 @@ def render_card(card: dict) -> str:
               "(complaints, compliments, comments). The category and service-area heads learn from content "
               "only: n-grams made purely of function words (\"i was\", \"when she\") and the polarity figures "
               "mark how our writers told a kind of complaint rather than what it is about, and do not carry over "
-              "to real mail. Each head is a class-balanced logistic regression calibrated "
-              "with sigmoid scaling (`CalibratedClassifierCV`), fitted with BLAS on one thread so that a rebuild gives the "
+              "to real mail. Each head blends two calibrated models (sigmoid scaling, `CalibratedClassifierCV`): a "
+              "class-balanced logistic regression over all features and a complement naive Bayes over the words "
+              f"alone, with naive Bayes weighted {_bayes_weights(card)}; the weights were chosen by 5-fold "
+              "cross-validation on training_data/. Key terms and the most telling sentence come from the "
+              "regression's weights. Fitting runs with BLAS on one thread so that a rebuild gives the "
               "same weights whatever the number of cores. Auto-replies and bulk mail are recognised from "
               "headers before the model. A message is archived as `other` only when that probability reaches "
               f"{card.get('settings', {}).get('other_floor', '?')}; below it the next type wins and an officer "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from triage.artifacts import ArtifactError, load_verified, read_card, save_model
 from triage.corpus import Example, data_hash, load_examples
-from triage.model import HEAD_TYPES, HEADS, Labels, TriageModel
+from triage.model import BAYES_ALPHA, HEAD_TYPES, HEADS, Labels, TriageModel
 from triage.paths import cache_dir, shipped_models_dir, training_data_dir
 from triage.taxonomy import Taxonomy, load_taxonomy
 
@@ -120,11 +122,14 @@ def train(data_dir: Path | None = None, out_dir: Path | None = None, taxonomy: T
         card["review_targets"] = REVIEW_TARGETS
         card["confident_share"] = coverage
     model = TriageModel(tokenizer=tokenizer, thresholds=thresholds).fit(texts, labels)
-    card["model_version"] = f"{card['data_hash'][:12]}-{tokenizer}"
     card["word_vectors_sha256"] = getattr(model, "vectors_sha256_", None)
     card["settings"] = {"tokenizer": model.tokenizer, "C": model.C, "sentiment": model.sentiment,
                         "word_vectors": model.word_vectors, "other_floor": model.other_floor,
-                        "sentence_splitter": model.sentence_splitter}
+                        "sentence_splitter": model.sentence_splitter, "bayes_weights": model.bayes_weights,
+                        "bayes_alpha": BAYES_ALPHA}
+    # data and settings both name the model: the same corpus under other settings is another model
+    settings_hash = hashlib.sha256(json.dumps(card["settings"], sort_keys=True).encode()).hexdigest()
+    card["model_version"] = f"{card['data_hash'][:12]}-{tokenizer}-{settings_hash[:6]}"
     card["review_thresholds"] = model.thresholds
     if extra_card:
         card.update(extra_card)

@@ -107,3 +107,62 @@ def test_category_and_service_area_heads_learn_from_content_only(small_model):
         assert np.any(weights[:, n + len(SENTIMENT_FEATURES):] != 0.0), head  # word vectors stay
     assert np.any(small_model._linear("type").coef_[:, :n][:, style] != 0.0)  # "could", "more" stay for type
     assert np.any(small_model._linear("type").coef_[:, n:n + len(SENTIMENT_FEATURES)] != 0.0)
+
+
+def test_each_head_blends_naive_bayes_over_words_and_it_ignores_masked_columns(small_model):
+    from triage.model import BAYES_WEIGHTS, CONTENT_HEADS
+    from triage.text import is_function_gram
+
+    n = small_model.n_word_features_
+    style = np.asarray([is_function_gram(t) for t in small_model.word_names_])
+    for head, weight in BAYES_WEIGHTS.items():
+        blended = small_model.heads_[head]
+        assert blended.bayes is not None and blended.bayes_weight == weight
+        bayes = blended.bayes.calibrated_classifiers_[0].estimator
+        assert bayes.feature_log_prob_.shape[1] == n
+        if head in CONTENT_HEADS:
+            assert np.all(bayes.feature_log_prob_[:, style] == 0.0), head
+            assert np.any(bayes.feature_log_prob_[:, ~style] != 0.0), head
+    # the blend is what predict_proba returns: neither part alone
+    texts = ["The carers were late again and nobody rang us.", "Thank you, the reablement team were lovely."]
+    features, _ = small_model._features(small_model.tokenize(texts))
+    head = small_model.heads_["type"]
+    linear = head.linear.predict_proba(features)
+    bayes = head.bayes.predict_proba(features[:, :n])
+    blended = small_model.predict_proba(texts)["type"]
+    assert np.allclose(blended, (1 - head.bayes_weight) * linear + head.bayes_weight * bayes)
+    assert not np.allclose(blended, linear)
+
+
+def test_quick_prediction_path_matches_scikit_learn_and_survives_pickling(small_model):
+    import pickle
+
+    from triage.model import FAST_PATH_TOLERANCE
+
+    texts = ["The carers were late again and nobody rang us.", "Thank you, the reablement team were lovely.",
+             "Can I have the form for a carer's assessment?", "Out of office until Monday", "",
+             "Mum's invoice is wrong and the financial assessment ignored her rent. I want it looked at again."]
+    features, _ = small_model._features(small_model.tokenize(texts))
+    restored = pickle.loads(pickle.dumps(small_model))
+    for model in (small_model, restored):
+        for head, blended in model.heads_.items():
+            assert blended._fast is not None, head  # the check passed, so the quick path is on
+            assert np.allclose(blended.predict_proba(features), blended.library_proba(features),
+                               rtol=0, atol=FAST_PATH_TOLERANCE), head
+
+
+def test_quick_prediction_path_stays_off_when_it_disagrees(small_model, monkeypatch):
+    """If a scikit-learn release computed calibration differently, the library's answer is used."""
+    import copy
+
+    from triage import model as model_module
+
+    head = copy.deepcopy(small_model.heads_["type"])
+    rows = head.check_rows
+    library = head.library_proba(rows)
+    original = model_module._FastCalibrated.predict_proba
+    monkeypatch.setattr(model_module._FastCalibrated, "predict_proba",
+                        lambda self, x: np.roll(original(self, x), 1, axis=1))
+    assert head.check_fast_path(rows) is False
+    assert head._fast is None
+    assert np.allclose(head.predict_proba(rows), library)
