@@ -4,9 +4,9 @@ One shared feature step, fitted in ``fit`` only, feeds three heads: word
 unigram and bigram TF-IDF (counted within sentences, negation marked),
 sentence-level polarity from a sentiment lexicon, and the mean of pretrained
 word vectors. Each head blends a calibrated logistic regression over all of
-these with a calibrated complement naive Bayes over the words alone. Each text is tokenised once; the same
-sentence counts give the document features and the reason. Every prediction carries a
-confidence per head, a ``needs_review`` flag when a head falls below its
+these with a calibrated complement naive Bayes over the words alone. Each text
+is tokenised once; the same sentence counts give the document features and the
+reason. Every prediction carries a confidence per head, a ``needs_review`` flag when a head falls below its
 threshold, and a reason: the terms that weighed most and the sentence that
 most supports the label.
 """
@@ -185,13 +185,16 @@ class BlendedHead:
         if getattr(self, "check_rows", None) is not None:
             self.check_fast_path(self.check_rows)
 
+    def _blend(self, linear, bayes, features: sp.csr_matrix) -> np.ndarray:
+        probs = linear.predict_proba(features)
+        if bayes is not None and self.bayes_weight:
+            words = features[:, :self.n_words]
+            probs = (1.0 - self.bayes_weight) * probs + self.bayes_weight * bayes.predict_proba(words)
+        return probs
+
     def library_proba(self, features: sp.csr_matrix) -> np.ndarray:
         """The blend computed through scikit-learn's own ``predict_proba``."""
-        probs = self.linear.predict_proba(features)
-        if self.bayes is not None and self.bayes_weight:
-            words = features[:, :self.n_words]
-            probs = (1.0 - self.bayes_weight) * probs + self.bayes_weight * self.bayes.predict_proba(words)
-        return probs
+        return self._blend(self.linear, self.bayes, features)
 
     def check_fast_path(self, sample: sp.csr_matrix) -> bool:
         """Turn on the quick path if it matches the library on ``sample``; the library path stays otherwise
@@ -214,13 +217,7 @@ class BlendedHead:
 
     def predict_proba(self, features: sp.csr_matrix) -> np.ndarray:
         fast = getattr(self, "_fast", None)
-        if fast is None:
-            return self.library_proba(features)
-        linear, bayes = fast
-        probs = linear.predict_proba(features)
-        if bayes is not None:
-            probs = (1.0 - self.bayes_weight) * probs + self.bayes_weight * bayes.predict_proba(features[:, :self.n_words])
-        return probs
+        return self.library_proba(features) if fast is None else self._blend(*fast, features)
 
 
 def _meaningful(term: str) -> bool:
